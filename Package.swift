@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every Swift target is built in the Swift 6 language mode with the same settings.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-auditd",
+    products: [
+        .executable(name: "swift-auditd", targets: ["swift-auditd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Kernel headers, macro wrappers, the batched receive, and libaudit's name tables.
+        .target(
+            name: "CAudit",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("audit")]
+        ),
+        // Values and byte codecs of the netlink audit protocol. No syscalls, no dependencies.
+        .target(name: "AuditProtocol", swiftSettings: strict),
+        // The socket (kernel or one end of a pair), the request/ACK client, batched receives.
+        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // Line formatting and the log file.
+        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: strict),
+        // Configuration, lifecycle, signals, the receive-and-write loop.
+        .target(
+            name: "AuditDaemon",
+            dependencies: [
+                "AuditNetlink", "AuditLog", "AuditProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "swift-auditd",
+            dependencies: [
+                "AuditDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The fake kernel and other helpers; used by tests only.
+        .target(name: "AuditTestKit", dependencies: ["AuditNetlink", "AuditProtocol", "CAudit"], swiftSettings: strict),
+
+        .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
+        .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditDaemonTests",
+            dependencies: ["AuditDaemon", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "AuditProtocol", "AuditNetlink"], swiftSettings: strict),
+    ]
+)

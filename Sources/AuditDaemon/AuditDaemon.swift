@@ -1,0 +1,329 @@
+import AuditLog
+import AuditNetlink
+import AuditProtocol
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The audit daemon: registers with the kernel, then receives records and writes them to the log
+/// until told to stop, and stops without losing what it received.
+///
+/// One thread runs the whole record path: a batched receive, formatting into one buffer, and one
+/// `write` per batch window. Commands (stop, and what signals ask for) arrive through
+/// `DaemonControl` and are handled between batches.
+public final class AuditDaemon {
+    public let configuration: AuditdConfiguration
+    public let options: DaemonOptions
+    let socket: AuditSocket
+    let control: DaemonControl
+    let logger: Logger
+    let processID: UInt32
+    let kernelCommandLine: KernelCommandLine?
+
+    public init(configuration: AuditdConfiguration, options: DaemonOptions, socket: AuditSocket,
+                control: DaemonControl, logger: Logger, processID: UInt32 = UInt32(getpid()),
+                kernelCommandLine: KernelCommandLine? = KernelCommandLine.current()) {
+        self.configuration = configuration
+        self.options = options
+        self.socket = socket
+        self.control = control
+        self.logger = logger
+        self.processID = processID
+        self.kernelCommandLine = kernelCommandLine
+    }
+
+    /// What a run did, for the closing diagnostics and for tests.
+    public struct Summary: Sendable {
+        public var receive = ReceiveCounters()
+        public var recordsWritten: UInt64 = 0
+        public var recordsDropped: UInt64 = 0
+        /// Records the kernel held before registration and delivered to us.
+        public var heldRecordsCollected: UInt64?
+        /// The kernel's `lost` counter at registration and at the stop.
+        public var lostAtRegistration: UInt32?
+        public var lostAtStop: UInt32?
+    }
+
+    /// Runs until a `.stop` command, or until a fake kernel closes its end.
+    public func run() throws(AuditDaemonError) -> Summary {
+        let writer: AuditLogWriter
+        do {
+            writer = try AuditLogWriter(path: configuration.logFile, format: configuration.logFormat)
+        } catch {
+            throw AuditDaemonError(.startFailure, "cannot open the audit log", cause: error)
+        }
+        if configuration.logFormat == .enriched {
+            logger.warning("log_format ENRICHED is not built yet; writing RAW lines")
+        }
+        let granted = socket.setReceiveBufferSize(options.receiveBufferSize)
+        let client = AuditClient(socket: socket, logger: logger)
+        let sink = RecordSink(writer: writer)
+        var summary = Summary()
+
+        if socket.kind != .multicast {
+            let status = try register(client: client, sink: sink)
+            summary.lostAtRegistration = status.lost
+        } else {
+            logger.notice("listening on the read-only multicast group (shadow mode): not registered, no held backlog")
+        }
+        logger.notice("writing records to \(configuration.logFile)",
+                      metadata: ["receive_buffer": "\(granted)", "pid": "\(processID)"])
+
+        try receiveUntilStopped(client: client, sink: sink)
+        try stop(client: client, sink: sink, registered: socket.kind != .multicast, summary: &summary)
+
+        summary.receive = client.counters
+        summary.recordsWritten = writer.recordsWritten
+        summary.recordsDropped = writer.recordsDropped
+        summary.heldRecordsCollected = sink.tracker?.collected
+        logSummary(summary)
+        return summary
+    }
+
+    // MARK: - Registration
+
+    /// `AUDIT_GET`, the `-s` choice, then `AUDIT_SET pid` with its ACK. Every record that arrives
+    /// from here on is written; none is read and thrown away (auditd 3.0.9 discards one).
+    private func register(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) -> AuditStatus {
+        var status: AuditStatus
+        do {
+            status = try client.status(onRecord: sink.accept)
+        } catch {
+            throw kernelError(error, doing: "ask the kernel for its audit status (AUDIT_GET)")
+        }
+        try applyStartupState(to: &status, client: client, sink: sink)
+
+        let registeredAt = WallClock.milliseconds()
+        sink.tracker = HeldBacklogTracker(pid: processID, registeredAt: registeredAt)
+        do {
+            try client.set(AuditStatus(mask: .pid, pid: processID), onRecord: sink.accept)
+        } catch {
+            if case let .refused(_, code) = error, code == EEXIST {
+                let holder = (try? client.status(onRecord: sink.accept))?.pid ?? status.pid
+                throw AuditDaemonError(
+                    .startFailure,
+                    "another audit daemon is registered with the kernel: pid \(holder)\(Self.commandName(of: holder)); "
+                        + "stop it first (swift-auditd never takes over a live daemon), or run with --multicast beside it")
+            }
+            throw kernelError(error, doing: "register as the audit daemon (AUDIT_SET pid)")
+        }
+        logger.notice("registered with the kernel as its audit daemon",
+                      metadata: ["pid": "\(processID)", "enabled": "\(status.enabled)",
+                                 "backlog_limit": "\(status.backlogLimit)", "lost": "\(status.lost)"])
+        if let commandLine = kernelCommandLine, !commandLine.holdsRecordsForDaemon {
+            logger.notice("""
+                the kernel was not booted with audit=1, so it held no records for a daemon before this one \
+                registered; to keep the records of early boot, add 'audit=1 audit_backlog_limit=8192' to the \
+                kernel command line
+                """)
+        }
+        return status
+    }
+
+    private func applyStartupState(to status: inout AuditStatus, client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
+        let wanted: UInt32
+        switch options.startupState {
+        case .nochange: return
+        case .enable: wanted = 1
+        case .disable: wanted = 0
+        }
+        if status.enabled == 2 {
+            logger.notice("auditing is locked (enabled=2) until reboot; leaving it as it is")
+            return
+        }
+        guard status.enabled != wanted else { return }
+        do {
+            try client.set(AuditStatus(mask: .enabled, enabled: wanted), onRecord: sink.accept)
+        } catch {
+            throw kernelError(error, doing: "set the kernel's audit enabled flag to \(wanted) (AUDIT_SET enabled)")
+        }
+        status.enabled = wanted
+    }
+
+    private func kernelError(_ error: AuditClientError, doing what: String) -> AuditDaemonError {
+        if case let .refused(_, code) = error {
+            switch code {
+            case EPERM, EACCES:
+                return AuditDaemonError(
+                    .insufficientPrivilege,
+                    "not allowed to \(what): an audit daemon needs root (CAP_AUDIT_CONTROL) in the initial pid namespace",
+                    cause: error)
+            case ECONNREFUSED:
+                return AuditDaemonError(
+                    .insufficientPrivilege,
+                    "the kernel refuses audit requests from this user namespace; an audit daemon must run in the initial namespaces",
+                    cause: error)
+            default:
+                break
+            }
+        }
+        return AuditDaemonError(.startFailure, "cannot \(what)", cause: error)
+    }
+
+    // MARK: - The record path
+
+    private func receiveUntilStopped(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
+        let window = options.batchWindow.milliseconds
+        var pendingSince: Int64?
+        var heldReported = socket.kind == .multicast
+        let heldReportDeadline = MonotonicClock.now() + 1000
+
+        while true {
+            for command in control.takeAll() {
+                switch command {
+                case let .stop(reason):
+                    logger.notice("stopping: \(reason)")
+                    return
+                }
+            }
+            let hadPending = sink.writer.hasPendingRecords
+            let result: AuditSocket.ReceiveResult
+            do {
+                result = try client.receiveAvailable(onRecord: sink.accept)
+            } catch {
+                logger.error("receive failed; going on", metadata: ["error": "\(error)"])
+                result = .empty
+            }
+            if result == .closed {
+                logger.warning("the kernel's end of the socket closed; stopping")
+                return
+            }
+            let now = MonotonicClock.now()
+            if !hadPending, sink.writer.hasPendingRecords { pendingSince = now }
+            if !heldReported, sink.tracker?.markerSeen == true || now >= heldReportDeadline {
+                reportHeldBacklog(sink.tracker)
+                sink.isTracking = false
+                heldReported = true
+            }
+            if case let .received(count) = result, count == client.batch.slotCount {
+                // More is waiting: keep receiving, but do not hold records past the window.
+                if let since = pendingSince, now - since >= window { write(sink.writer, &pendingSince) }
+                continue
+            }
+            // The socket is drained for now: wait for more, for a command, or for the window to close.
+            var timeout: Int64 = -1
+            if let since = pendingSince { timeout = max(0, since + window - now) }
+            if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
+            let ready: (socket: Bool, other: Bool)
+            do {
+                ready = try socket.waitReadable(timeoutMilliseconds: Int32(clamping: max(timeout, -1)),
+                                                alsoWatching: control.wakeDescriptor)
+            } catch {
+                throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
+            }
+            if !ready.socket, pendingSince != nil {
+                write(sink.writer, &pendingSince)
+            }
+        }
+    }
+
+    /// Writes what is buffered. A failure keeps the bytes for the next attempt.
+    private func write(_ writer: AuditLogWriter, _ pendingSince: inout Int64?) {
+        do {
+            try writer.flush()
+            pendingSince = nil
+        } catch {
+            logger.error("cannot write the audit log; keeping the records in memory and trying again",
+                         metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func reportHeldBacklog(_ tracker: HeldBacklogTracker?) {
+        guard let tracker else { return }
+        var metadata: Logger.Metadata = ["held_records": "\(tracker.collected)"]
+        if let first = tracker.first, let last = tracker.last, tracker.collected > 0 {
+            metadata["first"] = "\(first)"
+            metadata["last"] = "\(last)"
+        }
+        logger.notice("collected \(tracker.collected) records the kernel held before registration", metadata: metadata)
+    }
+
+    // MARK: - Stopping
+
+    /// Unregisters, then drains the socket until it stays quiet, writes everything and syncs: every
+    /// record the kernel handed over is on disk before the process exits.
+    private func stop(client: AuditClient, sink: RecordSink, registered: Bool,
+                      summary: inout Summary) throws(AuditDaemonError) {
+        if registered {
+            do {
+                try client.set(AuditStatus(mask: .pid, pid: 0), timeout: .seconds(2), onRecord: sink.accept)
+            } catch {
+                logger.error("could not unregister from the kernel", metadata: ["error": "\(error)"])
+            }
+        }
+        drain(client: client, sink: sink)
+        if registered {
+            summary.lostAtStop = (try? client.status(timeout: .seconds(2), onRecord: sink.accept))?.lost
+            drain(client: client, sink: sink)
+        }
+        do {
+            try sink.writer.flushAndSync()
+        } catch {
+            throw AuditDaemonError(.startFailure, "could not write the last records to the log", cause: error)
+        }
+    }
+
+    /// Receives until the socket has been quiet for 100 ms, or two seconds have passed.
+    private func drain(client: AuditClient, sink: RecordSink) {
+        let giveUpAt = MonotonicClock.now() + 2000
+        while MonotonicClock.now() < giveUpAt {
+            guard let result = try? client.receiveAvailable(onRecord: sink.accept) else { return }
+            switch result {
+            case .received, .overrun:
+                continue
+            case .closed:
+                return
+            case .empty:
+                guard let ready = try? socket.waitReadable(timeoutMilliseconds: 100), ready.socket else { return }
+            }
+        }
+    }
+
+    private func logSummary(_ summary: Summary) {
+        var metadata: Logger.Metadata = [
+            "received": "\(summary.receive.records)", "written": "\(summary.recordsWritten)",
+            "dropped": "\(summary.recordsDropped)", "refused_senders": "\(summary.receive.refusedSenders)",
+            "malformed": "\(summary.receive.malformed)", "enobufs": "\(summary.receive.overruns)",
+        ]
+        if let held = summary.heldRecordsCollected { metadata["held_collected"] = "\(held)" }
+        if let start = summary.lostAtRegistration, let end = summary.lostAtStop {
+            metadata["kernel_lost_while_running"] = "\(end &- start)"
+        }
+        logger.notice("stopped; every received record is on disk", metadata: metadata)
+        if summary.recordsDropped > 0 {
+            logger.error("\(summary.recordsDropped) records could not be written to \(configuration.logFile)")
+        }
+    }
+
+    /// ` (COMM)` for a pid, from `/proc/PID/comm`, or empty.
+    static func commandName(of pid: UInt32) -> String {
+        guard let text = try? AuditdConfiguration.readFile("/proc/\(pid)/comm"), let name = text.split(separator: "\n").first
+        else { return "" }
+        return " (\(name))"
+    }
+}
+
+/// Where each received record goes: the held-backlog count while it is open, then the writer.
+final class RecordSink {
+    let writer: AuditLogWriter
+    var tracker: HeldBacklogTracker? { didSet { isTracking = tracker != nil } }
+    /// Whether records still go through the tracker: only until the held backlog is reported.
+    var isTracking = false
+
+    init(writer: AuditLogWriter) { self.writer = writer }
+
+    func accept(_ type: AuditMessageType, _ payload: UnsafeRawBufferPointer) {
+        if isTracking { tracker!.observe(type: type, payload: payload) }
+        writer.append(type: type.rawValue, payload: payload)
+    }
+}
+
+/// Wall-clock milliseconds, as the kernel stamps records.
+enum WallClock {
+    static func milliseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return UInt64(time.tv_sec) * 1000 + UInt64(time.tv_nsec) / 1_000_000
+    }
+}

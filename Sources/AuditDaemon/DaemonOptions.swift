@@ -1,0 +1,25 @@
+/// What the command line decides for one run of the daemon.
+public struct DaemonOptions: Sendable {
+    /// What to do with the kernel's `enabled` flag at start (`-s`, as auditd).
+    public enum StartupState: String, Sendable, CaseIterable {
+        /// Switch auditing on (the default). A locked kernel (`enabled=2`) is left alone.
+        case enable
+        /// Switch auditing off, unless locked.
+        case disable
+        /// Leave `enabled` as it is.
+        case nochange
+    }
+
+    /// Where `auditd.conf` is (`-c`).
+    public var configurationDirectory: String = "/etc/audit"
+    public var startupState: StartupState = .enable
+    /// Join the read-only multicast group instead of registering (`--multicast`).
+    public var multicast = false
+    /// Longest time a received record waits in memory before it is written, while records keep
+    /// coming. When the socket goes quiet, whatever arrived is written at once.
+    public var batchWindow: Duration = .milliseconds(20)
+    /// The socket's receive buffer: room for bursts while the daemon writes.
+    public var receiveBufferSize: Int32 = 32 * 1024 * 1024
+
+    public init() {}
+}

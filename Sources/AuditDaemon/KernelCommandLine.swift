@@ -1,0 +1,17 @@
+/// What the kernel's boot command line says about holding records for a daemon.
+public struct KernelCommandLine: Sendable {
+    public let text: String
+
+    public init(text: String) { self.text = text }
+
+    /// Reads `/proc/cmdline`; nil when it cannot be read.
+    public static func current() -> KernelCommandLine? {
+        (try? AuditdConfiguration.readFile("/proc/cmdline")).flatMap { $0 }.map(KernelCommandLine.init)
+    }
+
+    /// Whether the kernel was booted with `audit=1` (or `audit=on`): only then does it hold
+    /// records for a daemon that has not registered yet (`kauditd_hold_skb`, kernel/audit.c).
+    public var holdsRecordsForDaemon: Bool {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains { $0 == "audit=1" || $0 == "audit=on" }
+    }
+}

@@ -1,0 +1,247 @@
+import AuditProtocol
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Talks to the kernel over one `AuditSocket`: sends requests, matches replies by sequence number,
+/// and hands every record that arrives, in the order it arrived, to the caller.
+///
+/// Replies are matched by type and sequence number, never by order: on a registered socket they
+/// arrive interleaved with records (an `AUDIT_GET` reply can follow held records). Records that
+/// arrive while a request waits are passed on at once, so nothing that follows the registration
+/// ACK is ever set aside or dropped.
+public final class AuditClient {
+    public let socket: AuditSocket
+    public private(set) var counters = ReceiveCounters()
+    public let batch: ReceiveBatch
+    let logger: Logger
+    private var nextSequence: UInt32 = 1
+    /// Replies for requests still waiting, by sequence number. Control traffic only: small and rare.
+    private var replies: [UInt32: [AuditReply]] = [:]
+
+    public init(socket: AuditSocket, batch: ReceiveBatch = ReceiveBatch(), logger: Logger) {
+        self.socket = socket
+        self.batch = batch
+        self.logger = logger
+    }
+
+    // MARK: - Requests
+
+    /// Asks for the kernel's audit status.
+    public func status(timeout: Duration = .seconds(5), onRecord: RecordHandler) throws(AuditClientError) -> AuditStatus {
+        let reply = try transact(.getStatus, wantsAck: false, expecting: .getStatus, timeout: timeout, onRecord: onRecord)
+        return try reply.decode(for: .getStatus) { raw throws(AuditProtocolError) in try AuditStatus(decoding: raw) }
+    }
+
+    /// Changes the fields of `status` named by its mask, and waits for the kernel's ACK.
+    public func set(_ status: AuditStatus, timeout: Duration = .seconds(5), onRecord: RecordHandler) throws(AuditClientError) {
+        _ = try transact(.setStatus, wantsAck: true, payload: status.encoded(), timeout: timeout, onRecord: onRecord)
+    }
+
+    /// Sets `AUDIT_SET` without waiting for any answer (the ACK, if any, is counted as a reply).
+    public func sendWithoutWaiting(_ status: AuditStatus) throws(AuditClientError) {
+        let request = NetlinkRequest(type: .setStatus, sequence: takeSequence(), wantsAck: false, payload: status.encoded())
+        do { try socket.send(request.bytes) } catch { throw .system(error) }
+    }
+
+    /// Asks who last signalled the daemon (`AUDIT_SIGNAL_INFO`).
+    public func signalInfo(timeout: Duration = .seconds(3), onRecord: RecordHandler) throws(AuditClientError) -> SignalInfo {
+        let reply = try transact(.signalInfo, wantsAck: false, expecting: .signalInfo, timeout: timeout, onRecord: onRecord)
+        return try reply.decode(for: .signalInfo) { raw throws(AuditProtocolError) in try SignalInfo(decoding: raw) }
+    }
+
+    /// Sends a request and receives until its answer comes: a reply of type `expecting`, or the
+    /// `NLMSG_ERROR` that ACKs or refuses it. Records that arrive meanwhile go to `onRecord`.
+    @discardableResult
+    public func transact(
+        _ type: AuditMessageType, wantsAck: Bool, payload: [UInt8] = [], expecting: AuditMessageType? = nil,
+        timeout: Duration, onRecord: RecordHandler
+    ) throws(AuditClientError) -> AuditReply {
+        let request = NetlinkRequest(type: type, sequence: takeSequence(), wantsAck: wantsAck, payload: payload)
+        replies[request.sequence] = []
+        defer { replies[request.sequence] = nil }
+        do { try socket.send(request.bytes) } catch { throw .system(error) }
+
+        let deadline = MonotonicClock.now() + timeout.milliseconds
+        while true {
+            for reply in replies[request.sequence] ?? [] {
+                if reply.header.type == .error {
+                    let ack = try reply.decode(for: type) { raw throws(AuditProtocolError) in
+                        try NetlinkAcknowledgement(decoding: raw)
+                    }
+                    if !ack.isSuccess { throw .refused(request: type, errno: ack.errorNumber) }
+                    if expecting == nil { return reply }
+                } else if reply.header.type == expecting {
+                    return reply
+                }
+            }
+            replies[request.sequence] = []
+            let left = deadline - MonotonicClock.now()
+            guard left > 0 else { throw .timedOut(request: type, after: timeout) }
+            do {
+                _ = try socket.waitReadable(timeoutMilliseconds: Int32(clamping: left))
+                _ = try receiveAvailable(onRecord: onRecord)
+            } catch {
+                throw .system(error)
+            }
+        }
+    }
+
+    private func takeSequence() -> UInt32 {
+        defer { nextSequence = nextSequence == UInt32.max ? 1 : nextSequence + 1 }
+        return nextSequence
+    }
+
+    // MARK: - Receiving
+
+    /// Called with each record to write: its type and its payload. The payload is only valid
+    /// during the call.
+    public typealias RecordHandler = (AuditMessageType, UnsafeRawBufferPointer) -> Void
+
+    /// Reads one batch of waiting datagrams without blocking and dispatches each: records to
+    /// `onRecord`, replies to the requests waiting for them, everything else counted and reported.
+    public func receiveAvailable(onRecord: RecordHandler) throws(SystemCallError) -> AuditSocket.ReceiveResult {
+        let result = try socket.receive(into: batch)
+        switch result {
+        case let .received(count):
+            for index in 0..<count { dispatch(index, onRecord: onRecord) }
+        case .overrun:
+            counters.overruns += 1
+            if WarningLimiter.shouldReport(occurrence: counters.overruns) {
+                logger.warning(
+                    "netlink receive queue overflowed (ENOBUFS)",
+                    metadata: ["overruns": "\(counters.overruns)", "socket": "\(socket.kind)"])
+            }
+        case .empty, .closed:
+            break
+        }
+        return result
+    }
+
+    @inline(__always)
+    private func dispatch(_ index: Int, onRecord: RecordHandler) {
+        counters.datagrams += 1
+        let bytes = batch.bytes(at: index)
+        if bytes.isEmpty, socket.kind == .pair { return }
+        guard socket.acceptsSender(hasNetlinkAddress: batch.hasNetlinkSender(at: index), portID: batch.sender(at: index)) else {
+            counters.refusedSenders += 1
+            if WarningLimiter.shouldReport(occurrence: counters.refusedSenders) {
+                logger.error(
+                    "refused a datagram not sent by the kernel: it was not written",
+                    metadata: ["sender": "\(batch.sender(at: index))", "refused": "\(counters.refusedSenders)",
+                               "bytes": "\(hexPrefix(bytes))"])
+            }
+            return
+        }
+        switch Datagram.classify(bytes) {
+        case let .record(type, payload, lengthMismatch):
+            counters.records += 1
+            if lengthMismatch { noteLengthMismatch(type: type, bytes: bytes) }
+            if batch.isTruncated(at: index) { noteTruncated(type: type) }
+            onRecord(type, payload)
+        case .notLogged:
+            counters.notLogged += 1
+        case let .reply(header, payload):
+            counters.replies += 1
+            if replies[header.sequence] != nil {
+                replies[header.sequence]!.append(AuditReply(header: header, payload: Array(payload)))
+            } else if header.type == .error, let ack = try? NetlinkAcknowledgement(decoding: payload), !ack.isSuccess {
+                logger.warning("the kernel refused a request nobody waits for",
+                               metadata: ["request": "\(ack.request.type)", "errno": "\(ack.errorNumber)"])
+            }
+        case let .malformed(problem):
+            counters.malformed += 1
+            if WarningLimiter.shouldReport(occurrence: counters.malformed) {
+                logger.error("refused a malformed datagram: \(problem)",
+                             metadata: ["malformed": "\(counters.malformed)", "bytes": "\(hexPrefix(bytes))"])
+            }
+        }
+    }
+
+    private func noteLengthMismatch(type: AuditMessageType, bytes: UnsafeRawBufferPointer) {
+        counters.lengthMismatches += 1
+        if WarningLimiter.shouldReport(occurrence: counters.lengthMismatches) {
+            let declared = bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
+            logger.warning(
+                "record's nlmsg_len matches neither framing; written with the datagram's length",
+                metadata: ["type": "\(type)", "nlmsg_len": "\(declared)", "datagram": "\(bytes.count)",
+                           "mismatches": "\(counters.lengthMismatches)"])
+        }
+    }
+
+    private func noteTruncated(type: AuditMessageType) {
+        counters.truncated += 1
+        if WarningLimiter.shouldReport(occurrence: counters.truncated) {
+            logger.error("record longer than the \(batch.slotSize)-byte receive slot; written cut short",
+                         metadata: ["type": "\(type)", "truncated": "\(counters.truncated)"])
+        }
+    }
+}
+
+/// A reply to a request, copied out of the receive batch.
+public struct AuditReply: Sendable {
+    public var header: NetlinkHeader
+    public var payload: [UInt8]
+
+    /// Decodes the payload; a failure names the request the reply answers.
+    func decode<T>(
+        for request: AuditMessageType, _ body: (UnsafeRawBufferPointer) throws(AuditProtocolError) -> T
+    ) throws(AuditClientError) -> T {
+        let result = payload.withUnsafeBytes { raw in
+            Result { () throws(AuditProtocolError) -> T in try body(raw) }
+        }
+        switch result {
+        case let .success(value): return value
+        case let .failure(error): throw .badReply(request: request, error)
+        }
+    }
+}
+
+/// Why a request to the kernel did not succeed.
+public enum AuditClientError: Error, Sendable, CustomStringConvertible {
+    /// The kernel answered with an error (`NLMSG_ERROR` carrying `-errno`).
+    case refused(request: AuditMessageType, errno: Int32)
+    case timedOut(request: AuditMessageType, after: Duration)
+    case badReply(request: AuditMessageType, AuditProtocolError)
+    case system(SystemCallError)
+
+    public var description: String {
+        switch self {
+        case let .refused(request, code):
+            "the kernel refused \(requestName(request)): \(String(cString: strerror(code))) (errno \(code))"
+        case let .timedOut(request, after):
+            "no answer from the kernel to \(requestName(request)) within \(after)"
+        case let .badReply(request, error):
+            "unreadable reply to \(requestName(request)): \(error)"
+        case let .system(error):
+            "\(error)"
+        }
+    }
+}
+
+private func requestName(_ type: AuditMessageType) -> String {
+    switch type {
+    case .getStatus: "AUDIT_GET"
+    case .setStatus: "AUDIT_SET"
+    case .signalInfo: "AUDIT_SIGNAL_INFO"
+    default: "request type \(type.rawValue)"
+    }
+}
+
+/// Milliseconds on `CLOCK_MONOTONIC`, for deadlines.
+public enum MonotonicClock {
+    public static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

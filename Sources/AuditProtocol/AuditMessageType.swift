@@ -1,0 +1,79 @@
+/// An audit netlink message type: a request, a reply, or a record the kernel produced.
+///
+/// The values mirror `<linux/netlink.h>` and `<linux/audit.h>`; `CAuditTests` pins them to the
+/// headers. Names for log lines (`SYSCALL`, `PATH`, ...) come from libaudit, not from here.
+public struct AuditMessageType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt16) { self.rawValue = rawValue }
+
+    public var description: String { "\(rawValue)" }
+
+    // MARK: - Netlink control messages
+
+    /// `NLMSG_NOOP`.
+    public static var noop: Self { .init(1) }
+    /// `NLMSG_ERROR`: an ACK (error 0) or a failed request (a negative errno).
+    public static var error: Self { .init(2) }
+    /// `NLMSG_DONE`.
+    public static var done: Self { .init(3) }
+
+    // MARK: - Audit requests and replies
+
+    /// `AUDIT_GET`: ask for, and the reply carrying, `struct audit_status`.
+    public static var getStatus: Self { .init(1000) }
+    /// `AUDIT_SET`: change fields of `struct audit_status` named by its mask.
+    public static var setStatus: Self { .init(1001) }
+    /// `AUDIT_SIGNAL_INFO`: who last sent the registered daemon a signal.
+    public static var signalInfo: Self { .init(1010) }
+    /// `AUDIT_LIST_RULES`.
+    public static var listRules: Self { .init(1013) }
+
+    // MARK: - Records
+
+    /// `AUDIT_USER`: a user-space message (`auditctl -m`).
+    public static var user: Self { .init(1005) }
+    /// `AUDIT_DAEMON_START`; daemon records are written by the daemon, never sent by the kernel.
+    public static var daemonStart: Self { .init(1200) }
+    /// `AUDIT_SYSCALL`.
+    public static var syscall: Self { .init(1300) }
+    /// `AUDIT_CONFIG_CHANGE`: among others, the kernel's note that a daemon registered.
+    public static var configChange: Self { .init(1305) }
+    /// `AUDIT_EOE`: end of a multi-record event. For real-time readers; never written to disk.
+    public static var endOfEvent: Self { .init(1320) }
+    /// `AUDIT_PROCTITLE`.
+    public static var processTitle: Self { .init(1327) }
+    /// `AUDIT_REPLACE`: the kernel's probe of whether the registered daemon is alive.
+    public static var replace: Self { .init(1329) }
+    /// `AUDIT_KERNEL`: the kernel's first record at boot (`state=initialized`).
+    public static var kernel: Self { .init(2000) }
+}
+
+extension AuditMessageType {
+    /// Whether a message of this type is something auditd writes to its log.
+    ///
+    /// Not written (`src/auditd.c: netlink_handler` and `lib/netlink.c`, audit-userspace): netlink
+    /// control messages, the request/reply types 1000–1004 and 1007–1019, daemon types 1200–1299
+    /// (the kernel can never inject those), `AUDIT_REPLACE`, and `AUDIT_EOE`, which marks the end of
+    /// an event for real-time readers only. auditd writes types outside its known ranges as
+    /// `msg=lost`; swift-auditd writes their payload under `UNKNOWN[n]` instead.
+    @inlinable
+    public var isLogged: Bool {
+        switch rawValue {
+        case 0..<16: false
+        case 1000...1004, 1007...1019: false
+        case 1200...1299: false
+        case 1320, 1329: false
+        default: true
+        }
+    }
+
+    /// Whether the message is a reply to a request (matched by sequence number), not a record.
+    @inlinable
+    public var isReply: Bool {
+        switch rawValue {
+        case 0..<16, 1000...1004, 1007...1019: true
+        default: false
+        }
+    }
+}
