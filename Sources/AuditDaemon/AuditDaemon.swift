@@ -177,7 +177,6 @@ public final class AuditDaemon {
                     return
                 }
             }
-            let hadPending = sink.writer.hasPendingRecords
             let result: AuditSocket.ReceiveResult
             do {
                 result = try client.receiveAvailable(onRecord: sink.accept)
@@ -190,7 +189,7 @@ public final class AuditDaemon {
                 return
             }
             let now = MonotonicClock.now()
-            if !hadPending, sink.writer.hasPendingRecords { pendingSince = now }
+            if pendingSince == nil, sink.writer.hasPendingRecords { pendingSince = now }
             if !heldReported, sink.tracker?.markerSeen == true || now >= heldReportDeadline {
                 reportHeldBacklog(sink.tracker)
                 sink.isTracking = false
@@ -241,11 +240,18 @@ public final class AuditDaemon {
 
     // MARK: - Stopping
 
-    /// Unregisters, then drains the socket until it stays quiet, writes everything and syncs: every
-    /// record the kernel handed over is on disk before the process exits.
+    /// Empties the kernel's queue into the log, unregisters, then drains the socket until it stays
+    /// quiet, writes everything and syncs: every record the kernel produced while we were registered
+    /// is on disk before the process exits.
+    ///
+    /// auditd unregisters without reading what is left: records still in its socket, and those in
+    /// the kernel's queue, are lost when it leaves (the kernel drops them unless booted with
+    /// `audit=1`). swift-auditd first receives until the kernel reports an empty queue (bounded by
+    /// two seconds, in case audited processes keep producing), then unregisters.
     private func stop(client: AuditClient, sink: RecordSink, registered: Bool,
                       summary: inout Summary) throws(AuditDaemonError) {
         if registered {
+            emptyKernelQueue(client: client, sink: sink)
             do {
                 try client.set(AuditStatus(mask: .pid, pid: 0), timeout: .seconds(2), onRecord: sink.accept)
             } catch {
@@ -264,8 +270,20 @@ public final class AuditDaemon {
         }
     }
 
-    /// Receives until the socket has been quiet for 100 ms, or two seconds have passed.
-    private func drain(client: AuditClient, sink: RecordSink) {
+    /// Receives until the socket is empty and the kernel's queue for us is empty too.
+    private func emptyKernelQueue(client: AuditClient, sink: RecordSink) {
+        let giveUpAt = MonotonicClock.now() + 2000
+        while MonotonicClock.now() < giveUpAt {
+            drain(client: client, sink: sink, quietFor: 0)
+            guard let status = try? client.status(timeout: .seconds(1), onRecord: sink.accept) else { return }
+            if status.backlog == 0 { return }
+            _ = try? socket.waitReadable(timeoutMilliseconds: 10)
+        }
+        logger.warning("the kernel's queue did not empty within 2 s; unregistering anyway")
+    }
+
+    /// Receives until the socket has been quiet for `quietFor` milliseconds, or two seconds have passed.
+    private func drain(client: AuditClient, sink: RecordSink, quietFor: Int32 = 100) {
         let giveUpAt = MonotonicClock.now() + 2000
         while MonotonicClock.now() < giveUpAt {
             guard let result = try? client.receiveAvailable(onRecord: sink.accept) else { return }
@@ -275,7 +293,7 @@ public final class AuditDaemon {
             case .closed:
                 return
             case .empty:
-                guard let ready = try? socket.waitReadable(timeoutMilliseconds: 100), ready.socket else { return }
+                guard let ready = try? socket.waitReadable(timeoutMilliseconds: quietFor), ready.socket else { return }
             }
         }
     }

@@ -123,7 +123,6 @@ public final class AuditClient {
     private func dispatch(_ index: Int, onRecord: RecordHandler) {
         counters.datagrams += 1
         let bytes = batch.bytes(at: index)
-        if bytes.isEmpty, socket.kind == .pair { return }
         guard socket.acceptsSender(hasNetlinkAddress: batch.hasNetlinkSender(at: index), portID: batch.sender(at: index)) else {
             counters.refusedSenders += 1
             if WarningLimiter.shouldReport(occurrence: counters.refusedSenders) {

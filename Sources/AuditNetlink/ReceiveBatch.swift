@@ -71,8 +71,11 @@ extension AuditSocket {
             CAudit_receive_batch(descriptor, batch.slots, UInt32(batch.slotCount), Int32(MSG_DONTWAIT))
         }
         if received > 0 {
-            batch.count = Int(received)
-            return .received(Int(received))
+            var count = Int(received)
+            // A pair's peer that shut down reads as empty datagrams: the stream ends at the first.
+            if kind == .pair, let end = (0..<count).first(where: { batch.slots[$0].length == 0 }) { count = end }
+            batch.count = count
+            return count > 0 ? .received(count) : .closed
         }
         if received == 0 { return kind == .pair ? .closed : .empty }
         switch errno {

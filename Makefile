@@ -1,0 +1,39 @@
+# swift-auditd: a Linux audit daemon in Swift.
+#   make run    build, then run the daemon in the foreground on ./run/etc/auditd.conf (as root)
+#   make test   install what the tests need, build, run every test (real-kernel ones as root)
+#   make build  the release binary at .build/release/swift-auditd
+
+SWIFT ?= swift
+RUN_DIR := $(CURDIR)/run
+
+.PHONY: all deps build test run clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	$(SWIFT) build -c release --product swift-auditd
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+# A local default configuration: the log goes under the working tree, not /var/log/audit.
+$(RUN_DIR)/etc/auditd.conf:
+	@mkdir -p $(RUN_DIR)/etc
+	@printf '%s\n' \
+	  '# swift-auditd local configuration (made by make run; auditd.conf syntax)' \
+	  'log_file = $(RUN_DIR)/log/audit.log' \
+	  'log_format = RAW' \
+	  'flush = INCREMENTAL_ASYNC' \
+	  'freq = 50' > $@
+	@chmod 0640 $@
+	@echo "made $@"
+
+run: build $(RUN_DIR)/etc/auditd.conf
+	.build/release/swift-auditd run -c $(RUN_DIR)/etc
+
+clean:
+	rm -rf .build run

@@ -1,0 +1,32 @@
+import AuditProtocol
+import CAudit
+import Testing
+
+/// AuditProtocol declares the kernel's constants in Swift; these pin them to the C headers.
+@Suite struct HeaderConstantsTests {
+    @Test func messageTypesMatchLinuxAuditH() {
+        #expect(AuditMessageType.getStatus.rawValue == UInt16(AUDIT_GET))
+        #expect(AuditMessageType.setStatus.rawValue == UInt16(AUDIT_SET))
+        #expect(AuditMessageType.signalInfo.rawValue == UInt16(AUDIT_SIGNAL_INFO))
+        #expect(AuditMessageType.user.rawValue == UInt16(AUDIT_USER))
+        #expect(AuditMessageType.syscall.rawValue == UInt16(AUDIT_SYSCALL))
+        #expect(AuditMessageType.configChange.rawValue == UInt16(AUDIT_CONFIG_CHANGE))
+        #expect(AuditMessageType.endOfEvent.rawValue == UInt16(AUDIT_EOE))
+        #expect(AuditMessageType.replace.rawValue == UInt16(AUDIT_REPLACE))
+        #expect(AuditMessageType.kernel.rawValue == UInt16(AUDIT_KERNEL))
+        #expect(AuditMessageType.daemonStart.rawValue == UInt16(AUDIT_DAEMON_START))
+        #expect(AuditMessageType.error.rawValue == UInt16(NLMSG_ERROR))
+    }
+
+    @Test func statusMaskAndLayoutMatch() {
+        #expect(AuditStatus.Mask.enabled.rawValue == UInt32(AUDIT_STATUS_ENABLED))
+        #expect(AuditStatus.Mask.pid.rawValue == UInt32(AUDIT_STATUS_PID))
+        #expect(AuditStatus.encodedSize <= MemoryLayout<audit_status>.size)
+        #expect(NetlinkHeader.size == Int(CAudit_NLMSG_HDRLEN()))
+    }
+
+    @Test func libauditNamesTypesAsAuditdWrites() {
+        #expect(String(cString: CAudit_message_type_name(1300)) == "SYSCALL")
+        #expect(CAudit_message_type_name(2999) == nil)
+    }
+}

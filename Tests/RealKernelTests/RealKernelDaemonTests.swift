@@ -1,0 +1,159 @@
+import AuditProtocol
+import AuditTestKit
+import Foundation
+import Synchronization
+import Testing
+
+/// The daemon against this machine's kernel: registration, a rule's events in the log, ausearch
+/// reading them, and a stop under load. Each test holds the machine-wide kernel lock, deletes the
+/// rule it adds and puts `enabled` back; without root or a free daemon slot it skips, saying why.
+@Suite(.serialized, .timeLimit(.minutes(3)))
+struct RealKernelDaemonTests {
+    /// A running daemon process with its own configuration directory.
+    final class DaemonProcess {
+        let directory: TemporaryDirectory
+        let process = Process()
+        let logPath: String
+        let diagnosticsPath: String
+
+        init() throws {
+            directory = try TemporaryDirectory("swift-auditd-real")
+            logPath = directory.appending("log/audit.log")
+            diagnosticsPath = directory.appending("diagnostics.txt")
+            try directory.write("log_file = \(logPath)\nlog_format = RAW\n", to: "auditd.conf")
+            FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
+            process.executableURL = URL(fileURLWithPath: builtDaemonPath())
+            process.arguments = ["run", "-c", directory.path]
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: diagnosticsPath))
+            try process.run()
+        }
+
+        var pid: Int32 { process.processIdentifier }
+
+        /// Waits until the kernel reports this process as its audit daemon.
+        func waitUntilRegistered() -> Bool {
+            let deadline = Date() + 10
+            while Date() < deadline {
+                if let status = try? RealKernel.status(), status.pid == UInt32(pid) { return true }
+                if !process.isRunning { return false }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return false
+        }
+
+        /// Sends SIGTERM and waits for the exit status.
+        func terminate() -> Int32 {
+            if process.isRunning { kill(pid, SIGTERM) }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        func logLines() throws -> [String] {
+            try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+
+        var diagnostics: String { (try? String(contentsOfFile: diagnosticsPath, encoding: .utf8)) ?? "" }
+
+        deinit {
+            if process.isRunning {
+                kill(pid, SIGKILL)
+                process.waitUntilExit()
+            }
+            directory.remove()
+        }
+    }
+
+    /// An audit rule on `getppid` for this test process only, with a key of its own.
+    struct GetppidRule {
+        let key = "swift-auditd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var arguments: [String] { ["always,exit", "-F", "arch=b64", "-S", "getppid", "-F", "pid=\(getpid())", "-k", key] }
+        func add() throws { try RealKernel.auditctl(["-a"] + arguments) }
+        func delete() { _ = try? shell("/usr/sbin/auditctl", ["-d"] + arguments) }
+    }
+
+    func skipReason() -> String? {
+        if let reason = RealKernel.reasonToSkip() { return reason }
+        if !FileManager.default.isExecutableFile(atPath: builtDaemonPath()) {
+            return "the swift-auditd executable is not built at \(builtDaemonPath())"
+        }
+        return nil
+    }
+
+    @Test func daemonRegistersAndWritesEveryEventOfARuleWhereAusearchFindsThem() throws {
+        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
+        guard let lock = KernelLock() else { print("SKIP real-kernel test: the kernel lock stayed taken"); return }
+        defer { withExtendedLifetime(lock) {} }
+        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
+        let before = try RealKernel.status()
+        defer { RealKernel.restore(enabled: before.enabled) }
+
+        let daemon = try DaemonProcess()
+        #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+        let rule = GetppidRule()
+        try rule.add()
+        let events = 500
+        for _ in 0..<events { _ = getppid() }
+        rule.delete()
+        #expect(daemon.terminate() == 0)
+        let after = try RealKernel.status()
+        #expect(after.pid == 0)
+
+        let lines = try daemon.logLines()
+        let syscalls = lines.filter { $0.hasPrefix("type=SYSCALL ") && $0.contains("key=\"\(rule.key)\"") }
+        #expect(syscalls.count == events)
+        #expect(lines.allSatisfy { $0.hasPrefix("type=") })
+        #expect(lines.first?.contains("op=set audit_pid=\(daemon.pid)") == true)
+
+        let search = try shell("/usr/sbin/ausearch", ["-if", daemon.logPath, "-k", rule.key, "-r"])
+        // ausearch also finds auditctl's own add_rule and del_rule events under the key.
+        let found = search.output.split(separator: "\n").filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(" pid=\(getpid()) ") }
+        #expect(found.count == events, "ausearch: \(search.output.prefix(500))")
+
+        let diagnostics = daemon.diagnostics
+        #expect(diagnostics.contains("registered with the kernel as its audit daemon"))
+        let commandLine = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
+        if !commandLine.contains("audit=1") {
+            #expect(diagnostics.contains("the kernel was not booted with audit=1"))
+        }
+        #expect(diagnostics.contains("received=\(lines.count)"))
+        #expect(diagnostics.contains("written=\(lines.count)"))
+    }
+
+    @Test func sigtermDuringALoadLeavesEveryGeneratedEventOnDisk() throws {
+        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
+        guard let lock = KernelLock() else { print("SKIP real-kernel test: the kernel lock stayed taken"); return }
+        defer { withExtendedLifetime(lock) {} }
+        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
+        let before = try RealKernel.status()
+        defer { RealKernel.restore(enabled: before.enabled) }
+
+        let daemon = try DaemonProcess()
+        #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+        let rule = GetppidRule()
+        try rule.add()
+        defer { rule.delete() }
+
+        let stopGenerating = Atomic<Bool>(false)
+        let generated = Atomic<Int>(0)
+        let generator = Thread {
+            // Bounded in count and time whatever happens to the daemon.
+            let deadline = Date() + 30
+            while !stopGenerating.load(ordering: .relaxed), generated.load(ordering: .relaxed) < 2_000_000, Date() < deadline {
+                _ = getppid()
+                generated.add(1, ordering: .relaxed)
+            }
+        }
+        generator.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(daemon.pid, SIGTERM)
+        stopGenerating.store(true, ordering: .relaxed)
+        #expect(daemon.terminate() == 0)
+        rule.delete()
+
+        let count = generated.load(ordering: .relaxed)
+        let onDisk = try daemon.logLines().filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(rule.key) }.count
+        print("SIGTERM under load: \(count) events generated, \(onDisk) on disk")
+        #expect(count > 1000)
+        #expect(onDisk == count)
+    }
+}
