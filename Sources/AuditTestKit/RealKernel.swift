@@ -18,6 +18,23 @@ public enum RealKernel {
         return nil
     }
 
+    /// Runs `body` with this machine's kernel to itself: the kernel lock held, the daemon slot free,
+    /// and `enabled` put back afterwards. Prints why and returns without running `body` when a
+    /// real-kernel test cannot run here.
+    public static func withExclusiveUse(
+        _ test: String, alsoSkipIf extraReason: () -> String? = { nil }, _ body: () throws -> Void
+    ) throws {
+        func reason() -> String? { reasonToSkip() ?? extraReason() }
+        if let reason = reason() { return print("SKIP \(test): \(reason)") }
+        guard let lock = KernelLock() else { return print("SKIP \(test): the kernel lock stayed taken") }
+        defer { withExtendedLifetime(lock) {} }
+        // Checked again: another holder of the lock may have changed the kernel meanwhile.
+        if let reason = reason() { return print("SKIP \(test): \(reason)") }
+        let before = try status()
+        defer { restore(enabled: before.enabled) }
+        try body()
+    }
+
     /// The kernel's audit status, from a socket of the test's own.
     public static func status() throws -> AuditStatus {
         let client = AuditClient(socket: try AuditSocket.kernel(), logger: Logger(label: "RealKernel"))

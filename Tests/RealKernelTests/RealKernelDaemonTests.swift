@@ -71,89 +71,76 @@ struct RealKernelDaemonTests {
         func delete() { _ = try? shell("/usr/sbin/auditctl", ["-d"] + arguments) }
     }
 
-    func skipReason() -> String? {
-        if let reason = RealKernel.reasonToSkip() { return reason }
-        if !FileManager.default.isExecutableFile(atPath: builtDaemonPath()) {
-            return "the swift-auditd executable is not built at \(builtDaemonPath())"
-        }
-        return nil
+    func daemonMissing() -> String? {
+        FileManager.default.isExecutableFile(atPath: builtDaemonPath())
+            ? nil : "the swift-auditd executable is not built at \(builtDaemonPath())"
     }
 
     @Test func daemonRegistersAndWritesEveryEventOfARuleWhereAusearchFindsThem() throws {
-        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
-        guard let lock = KernelLock() else { print("SKIP real-kernel test: the kernel lock stayed taken"); return }
-        defer { withExtendedLifetime(lock) {} }
-        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
-        let before = try RealKernel.status()
-        defer { RealKernel.restore(enabled: before.enabled) }
+        try RealKernel.withExclusiveUse("daemonRegistersAndWritesEveryEvent", alsoSkipIf: daemonMissing) {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+            let rule = GetppidRule()
+            try rule.add()
+            let events = 500
+            for _ in 0..<events { _ = getppid() }
+            rule.delete()
+            #expect(daemon.terminate() == 0)
+            let after = try RealKernel.status()
+            #expect(after.pid == 0)
 
-        let daemon = try DaemonProcess()
-        #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
-        let rule = GetppidRule()
-        try rule.add()
-        let events = 500
-        for _ in 0..<events { _ = getppid() }
-        rule.delete()
-        #expect(daemon.terminate() == 0)
-        let after = try RealKernel.status()
-        #expect(after.pid == 0)
+            let lines = try daemon.logLines()
+            let syscalls = lines.filter { $0.hasPrefix("type=SYSCALL ") && $0.contains("key=\"\(rule.key)\"") }
+            #expect(syscalls.count == events)
+            #expect(lines.allSatisfy { $0.hasPrefix("type=") })
+            #expect(lines.first?.contains("op=set audit_pid=\(daemon.pid)") == true)
 
-        let lines = try daemon.logLines()
-        let syscalls = lines.filter { $0.hasPrefix("type=SYSCALL ") && $0.contains("key=\"\(rule.key)\"") }
-        #expect(syscalls.count == events)
-        #expect(lines.allSatisfy { $0.hasPrefix("type=") })
-        #expect(lines.first?.contains("op=set audit_pid=\(daemon.pid)") == true)
+            let search = try shell("/usr/sbin/ausearch", ["-if", daemon.logPath, "-k", rule.key, "-r"])
+            // ausearch also finds auditctl's own add_rule and del_rule events under the key.
+            let found = search.output.split(separator: "\n").filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(" pid=\(getpid()) ") }
+            #expect(found.count == events, "ausearch: \(search.output.prefix(500))")
 
-        let search = try shell("/usr/sbin/ausearch", ["-if", daemon.logPath, "-k", rule.key, "-r"])
-        // ausearch also finds auditctl's own add_rule and del_rule events under the key.
-        let found = search.output.split(separator: "\n").filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(" pid=\(getpid()) ") }
-        #expect(found.count == events, "ausearch: \(search.output.prefix(500))")
-
-        let diagnostics = daemon.diagnostics
-        #expect(diagnostics.contains("registered with the kernel as its audit daemon"))
-        let commandLine = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
-        if !commandLine.contains("audit=1") {
-            #expect(diagnostics.contains("the kernel was not booted with audit=1"))
+            let diagnostics = daemon.diagnostics
+            #expect(diagnostics.contains("registered with the kernel as its audit daemon"))
+            let commandLine = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
+            if !commandLine.contains("audit=1") {
+                #expect(diagnostics.contains("the kernel was not booted with audit=1"))
+            }
+            #expect(diagnostics.contains("received=\(lines.count)"))
+            #expect(diagnostics.contains("written=\(lines.count)"))
         }
-        #expect(diagnostics.contains("received=\(lines.count)"))
-        #expect(diagnostics.contains("written=\(lines.count)"))
     }
 
     @Test func sigtermDuringALoadLeavesEveryGeneratedEventOnDisk() throws {
-        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
-        guard let lock = KernelLock() else { print("SKIP real-kernel test: the kernel lock stayed taken"); return }
-        defer { withExtendedLifetime(lock) {} }
-        if let reason = skipReason() { print("SKIP real-kernel test: \(reason)"); return }
-        let before = try RealKernel.status()
-        defer { RealKernel.restore(enabled: before.enabled) }
+        try RealKernel.withExclusiveUse("sigtermDuringALoad", alsoSkipIf: daemonMissing) {
+            let daemon = try DaemonProcess()
+            #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+            let rule = GetppidRule()
+            try rule.add()
+            defer { rule.delete() }
 
-        let daemon = try DaemonProcess()
-        #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
-        let rule = GetppidRule()
-        try rule.add()
-        defer { rule.delete() }
-
-        let stopGenerating = Atomic<Bool>(false)
-        let generated = Atomic<Int>(0)
-        let generator = Thread {
-            // Bounded in count and time whatever happens to the daemon.
-            let deadline = Date() + 30
-            while !stopGenerating.load(ordering: .relaxed), generated.load(ordering: .relaxed) < 2_000_000, Date() < deadline {
-                _ = getppid()
-                generated.add(1, ordering: .relaxed)
+            let stopGenerating = Atomic<Bool>(false)
+            let generated = Atomic<Int>(0)
+            let generator = Thread {
+                // Bounded in count and time whatever happens to the daemon.
+                let deadline = Date() + 30
+                while !stopGenerating.load(ordering: .relaxed), generated.load(ordering: .relaxed) < 2_000_000, Date() < deadline {
+                    _ = getppid()
+                    generated.add(1, ordering: .relaxed)
+                }
             }
-        }
-        generator.start()
-        Thread.sleep(forTimeInterval: 0.5)
-        kill(daemon.pid, SIGTERM)
-        stopGenerating.store(true, ordering: .relaxed)
-        #expect(daemon.terminate() == 0)
-        rule.delete()
+            generator.start()
+            Thread.sleep(forTimeInterval: 0.5)
+            kill(daemon.pid, SIGTERM)
+            stopGenerating.store(true, ordering: .relaxed)
+            #expect(daemon.terminate() == 0)
+            rule.delete()
 
-        let count = generated.load(ordering: .relaxed)
-        let onDisk = try daemon.logLines().filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(rule.key) }.count
-        print("SIGTERM under load: \(count) events generated, \(onDisk) on disk")
-        #expect(count > 1000)
-        #expect(onDisk == count)
+            let count = generated.load(ordering: .relaxed)
+            let onDisk = try daemon.logLines().filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(rule.key) }.count
+            print("SIGTERM under load: \(count) events generated, \(onDisk) on disk")
+            #expect(count > 1000)
+            #expect(onDisk == count)
+        }
     }
 }
