@@ -117,8 +117,28 @@ public final class AuditDaemon {
                 registered; to keep the records of early boot, add 'audit=1 audit_backlog_limit=8192' to the \
                 kernel command line
                 """)
+        } else if status.lost > 0 {
+            reportLostBeforeRegistration(status)
         }
         return status
+    }
+
+    /// The kernel's `lost` counter is the only trace of an overflow of its hold queue: the console
+    /// message is rate-limited (`audit_log_lost`, kernel/audit.c), so say it here, with the number.
+    private func reportLostBeforeRegistration(_ status: AuditStatus) {
+        let metadata: Logger.Metadata = ["lost": "\(status.lost)", "backlog_limit": "\(status.backlogLimit)"]
+        if kernelCommandLine?.holdsRecordsForDaemon == true {
+            logger.warning("""
+                the kernel's hold queue overflowed before registration: the kernel lost \(status.lost) records \
+                (it holds at most audit_backlog_limit=\(status.backlogLimit) for a daemon that has not started); \
+                to keep them all, add audit_backlog_limit=8192 to the kernel command line
+                """, metadata: metadata)
+        } else {
+            logger.warning("""
+                the kernel lost \(status.lost) records before this daemon registered (its lost counter since boot); \
+                a larger audit_backlog_limit (now \(status.backlogLimit)) keeps more
+                """, metadata: metadata)
+        }
     }
 
     private func applyStartupState(to status: inout AuditStatus, client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
