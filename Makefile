@@ -2,11 +2,12 @@
 #   make run    build, then run the daemon in the foreground on ./run/etc/auditd.conf (as root)
 #   make test   install what the tests need, build, run every test (real-kernel ones as root)
 #   make build  the release binary at .build/release/swift-auditd
+#   make test-boot  boot a real kernel with audit=1 under qemu and check the held records reach the log
 
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test run clean
+.PHONY: all deps build test test-boot run clean
 
 all: build
 
@@ -19,6 +20,11 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# Boots Debian's kernel under qemu with audit=1 (and variants) and checks that the records the kernel
+# held before swift-auditd started reach its log (scripts/boot-test/run.sh). About a minute under TCG.
+test-boot: deps
+	bash scripts/boot-test/run.sh
 
 # A local default configuration: the log goes under the working tree, not /var/log/audit.
 $(RUN_DIR)/etc/auditd.conf:
