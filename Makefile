@@ -2,12 +2,13 @@
 #   make run    build, then run the daemon in the foreground on ./run/etc/auditd.conf (as root)
 #   make test   install what the tests need, build, run every test (real-kernel ones as root)
 #   make build  the release binary at .build/release/swift-auditd
+#   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60)
 #   make test-boot  boot a real kernel with audit=1 under qemu and check the held records reach the log
 
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot run clean
+.PHONY: all deps build test test-boot fuzz run clean
 
 all: build
 
@@ -25,6 +26,12 @@ test: deps
 # held before swift-auditd started reach its log (scripts/boot-test/run.sh). About a minute under TCG.
 test-boot: deps
 	bash scripts/boot-test/run.sh
+
+# libFuzzer targets in Fuzz/ (netlink decoder, line formatter, auditd.conf parser), each run for
+# FUZZ_SECONDS (scripts/fuzz/run.sh). A crash fails the run and leaves its input in .build/fuzz/artifacts.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz/run.sh
 
 # A local default configuration: the log goes under the working tree, not /var/log/audit.
 $(RUN_DIR)/etc/auditd.conf:

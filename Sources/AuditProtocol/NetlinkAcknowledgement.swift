@@ -14,13 +14,15 @@ public struct NetlinkAcknowledgement: Hashable, Sendable {
 
     public init(decoding payload: UnsafeRawBufferPointer) throws(AuditProtocolError) {
         var reader = ByteReader(payload)
-        errorNumber = -(try reader.read(Int32.self))
+        // Wrapping: `-Int32.min` traps, and these are bytes from outside (found by fuzzing). The
+        // kernel sends 0 or a negated errno; anything else reads as a failure with an odd number.
+        errorNumber = 0 &- (try reader.read(Int32.self))
         request = try NetlinkHeader(decoding: &reader)
     }
 
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 20)
-        writer.write(-errorNumber)
+        writer.write(0 &- errorNumber)
         request.encode(into: &writer)
         return writer.bytes
     }
