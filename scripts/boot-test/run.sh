@@ -23,15 +23,7 @@ note() { echo "test-boot: $*"; }
 fail() { echo "test-boot: FAIL: $*" >&2; exit 1; }
 
 # --- packages -------------------------------------------------------------------------------
-missing=()
-for package in qemu-system-x86 busybox-static cpio gcc libc6-dev; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    note "installing ${missing[*]}"
-    apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null \
-        || { apt-get update >/dev/null && apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
-fi
+"$root/scripts/install-deps" qemu-system-x86 busybox-static cpio gcc libc6-dev
 
 # --- the daemon -------------------------------------------------------------------------------
 note "building the release binary"
