@@ -10,6 +10,7 @@ let package = Package(
     name: "swift-auditd",
     products: [
         .executable(name: "swift-auditd", targets: ["swift-auditd"]),
+        .executable(name: "swift-auditd-replay", targets: ["swift-auditd-replay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .target(name: "ReplaySupport", path: "Benchmarks/ReplaySupport"),
+        // The fake-kernel replay benchmark (make bench): a million datagrams through the daemon loop.
+        .executableTarget(
+            name: "swift-auditd-replay",
+            dependencies: [
+                "AuditDaemon", "AuditLog", "AuditNetlink", "ReplaySupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Replay",
             swiftSettings: strict
         ),
         // The fake kernel and other helpers; used by tests only.

@@ -1,0 +1,151 @@
+// The fake-kernel replay benchmark (issue 5): a million kernel datagrams, sent over a socket pair
+// into the real daemon loop (AuditDaemon.run: batched receive, dispatch, format, buffered write)
+// and log writer, as fast as the daemon takes them.
+//
+// usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--log-dir DIR]
+// Run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so to count allocations (make bench does).
+import AuditDaemon
+import AuditLog
+import AuditNetlink
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+var recordCount = 1_000_000
+var formats: [LogFormat] = [.raw, .enriched]
+var logParent = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+var arguments = CommandLine.arguments.dropFirst().makeIterator()
+while let argument = arguments.next() {
+    switch argument {
+    case "--records": recordCount = Int(arguments.next() ?? "") ?? recordCount
+    case "--format":
+        switch arguments.next() {
+        case "raw": formats = [.raw]
+        case "enriched": formats = [.enriched]
+        default: formats = [.raw, .enriched]
+        }
+    case "--log-dir": logParent = arguments.next() ?? logParent
+    default:
+        say("usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--log-dir DIR]")
+        exit(2)
+    }
+}
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .critical  // the run's own numbers are printed below
+    return handler
+}
+
+let made = Clock.nanoseconds(CLOCK_MONOTONIC)
+let corpus = Corpus(records: recordCount)
+let madeSeconds = Double(Clock.nanoseconds(CLOCK_MONOTONIC) - made) / 1e9
+let mix = corpus.typeCounts().map { type, count in
+    "\(MessageTypeNames.name(of: type)) \(count * 1000 / corpus.records / 10).\(count * 1000 / corpus.records % 10)%"
+}
+say("replay benchmark: \(corpus.records) datagrams, \(corpus.byteCount / corpus.records) bytes each on average "
+      + "(made in \(String(format1: madeSeconds)) s); mix: \(mix.joined(separator: ", "))")
+if AllocationCounter.current() == nil {
+    say("  allocations: not counted (run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so)")
+}
+
+var failed = false
+for format in formats {
+    var template = Array("\(logParent)/swift-auditd-replay.XXXXXX".utf8CString)
+    guard let directory = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+        say("cannot make a directory in \(logParent)")
+        exit(1)
+    }
+    let logFile = directory + "/audit.log"
+    defer {
+        unlink(logFile)
+        rmdir(directory)
+    }
+
+    let (daemonEnd, kernelEnd) = try AuditSocket.pair()
+    var bigBuffer: Int32 = 64 * 1024 * 1024
+    setsockopt(kernelEnd.descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &bigBuffer, socklen_t(MemoryLayout<Int32>.size))
+    let kernel = ReplayKernel(socket: kernelEnd, corpus: corpus)
+    var options = DaemonOptions()
+    options.startupState = .nochange
+    let daemon = AuditDaemon(configuration: AuditdConfiguration(logFile: logFile, logFormat: format), options: options,
+                             socket: daemonEnd, control: try DaemonControl(), logger: Logger(label: "swift-auditd"),
+                             processID: 4242, kernelCommandLine: nil)
+
+    let feeder = FeedThread { kernel.run() }
+    let cpuBefore = Clock.nanoseconds(CLOCK_THREAD_CPUTIME_ID)
+    let summary: AuditDaemon.Summary
+    do {
+        summary = try daemon.run()
+    } catch {
+        say("  \(format): the daemon failed: \(error)")
+        failed = true
+        continue
+    }
+    let ended = Clock.nanoseconds(CLOCK_MONOTONIC)
+    let cpu = Clock.nanoseconds(CLOCK_THREAD_CPUTIME_ID) - cpuBefore
+    let allocationsAtEnd = AllocationCounter.current()
+    feeder.join()
+    if let failure = kernel.failure {
+        say("  \(format): the fake kernel failed: \(failure)")
+        failed = true
+        continue
+    }
+
+    let seconds = Double(ended - kernel.startedSending) / 1e9
+    let expectedLines = corpus.records - corpus.notLogged
+    let (lines, enriched) = countLines(logFile)
+    var allocations = "not counted"
+    if let start = kernel.allocationsAtStart, let end = allocationsAtEnd {
+        allocations = String(format2: Double(end - start) / Double(corpus.records)) + " (\(end - start) in all)"
+    }
+    let perRecord = Double(cpu) / Double(corpus.records)
+    say("  \(format.rawValue.uppercased()) asked, \(enriched ? "ENRICHED" : "RAW") on disk: "
+          + "\(Int(Double(corpus.records) / seconds)) records/s, "
+          + "daemon CPU \(String(format2: Double(cpu) / 1e9)) s = \(Int(perRecord)) ns/record, "
+          + "allocations/record \(allocations), lines \(lines)/\(expectedLines), "
+          + "written \(summary.recordsWritten), dropped \(summary.recordsDropped), malformed \(summary.receive.malformed); "
+          + "fake kernel CPU \(String(format2: Double(kernel.cpuNanoseconds) / 1e9)) s")
+    if lines != expectedLines { failed = true }
+}
+exit(failed ? 1 : 0)
+
+/// Lines in the file, and whether the first SYSCALL-ish line holds ENRICHED's 0x1D separator.
+func countLines(_ path: String) -> (Int, Bool) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return (0, false) }
+    defer { close(fd) }
+    let chunk = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { chunk.deallocate() }
+    var lines = 0
+    var separator = false
+    while true {
+        let count = read(fd, chunk, 1 << 20)
+        guard count > 0 else { break }
+        let bytes = UnsafeRawBufferPointer(start: chunk, count: count)
+        if !separator, memchr(chunk, 0x1D, count) != nil { separator = true }
+        for byte in bytes where byte == 0x0A { lines += 1 }
+    }
+    return (lines, separator)
+}
+
+extension String {
+    init(format1 value: Double) { self = Self.fixed(value, digits: 1) }
+    init(format2 value: Double) { self = Self.fixed(value, digits: 2) }
+    private static func fixed(_ value: Double, digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((value * scale).rounded())
+        let whole = scaled / Int(scale), fraction = abs(scaled % Int(scale))
+        var fractionText = String(fraction)
+        while fractionText.count < digits { fractionText = "0" + fractionText }
+        return "\(whole).\(fractionText)"
+    }
+}
+
+/// Prints a line at once, also when stdout is a pipe.
+func say(_ text: String) {
+    var line = text + "\n"
+    line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+}

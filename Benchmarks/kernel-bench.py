@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of audit daemons on the real kernel (issue 5).
+
+For each reader in turn: raise backlog_limit to 8192, start the reader (it registers itself as the
+kernel's audit daemon), load one rule that audits only the workload's getppid calls, run the
+workload (a C loop of N getppid calls), wait until the reader has caught up, then measure:
+
+    events/s      the workload's own rate (the kernel makes it wait when the reader falls behind)
+    CPU s         the reader's utime+stime from /proc/PID/stat, read before it is stopped
+    on disk       events (SYSCALL lines with the rule's key) and records (lines of those events)
+    lost          the kernel's `lost` counter, after minus before
+    max RSS       VmHWM from /proc/PID/status, read before it is stopped
+
+then stop the reader by its pid, delete the rule, and put backlog_limit and enabled back. The whole
+run holds /tmp/swift-auditd-kernel.lock (see notes/COORDINATION.md) and checks at the end that
+`auditctl -s` and `auditctl -l` show what they showed at the start.
+
+Skips, with the reason printed and exit status 0, when not root, when auditctl is missing, or when
+another process is registered with the kernel. Readers that are not installed or not built are
+skipped one by one (Debian's auditd: `apt-get install -y auditd`).
+"""
+
+import argparse
+import fcntl
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+KEY = "swift-auditd-bench"
+LOCK_PATH = "/tmp/swift-auditd-kernel.lock"
+BACKLOG_LIMIT = 8192
+DEBIAN_CONF = "/etc/audit/auditd.conf"
+# Debian's shipped auditd.conf (3.0.9), used when the file is not on this machine. Only log_file,
+# log_format, flush, freq and max_log_file_action are changed for the benchmark.
+SHIPPED_CONF = """\
+local_events = yes
+write_logs = yes
+log_file = /var/log/audit/audit.log
+log_group = adm
+log_format = ENRICHED
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file = 8
+num_logs = 5
+priority_boost = 4
+name_format = NONE
+max_log_file_action = ROTATE
+space_left = 75
+space_left_action = SYSLOG
+verify_email = yes
+action_mail_acct = root
+admin_space_left = 50
+admin_space_left_action = SUSPEND
+disk_full_action = SUSPEND
+disk_error_action = SUSPEND
+use_libwrap = yes
+tcp_listen_queue = 5
+tcp_max_per_addr = 1
+tcp_client_max_idle = 0
+transport = TCP
+krb5_principal = auditd
+distribute_network = no
+q_depth = 2000
+overflow_action = SYSLOG
+max_restarts = 10
+plugin_dir = /etc/audit/plugins.d
+end_of_event_timeout = 2
+"""
+
+
+def say(*parts):
+    print(*parts, flush=True)
+
+
+def run(*argv, check=True, timeout=10):
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
+
+
+def kernel_status():
+    """`auditctl -s` as a dict of ints (the loginuid line is left as text)."""
+    status = {}
+    for line in run("auditctl", "-s").splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            value = parts[1].strip()
+            status[parts[0]] = int(value) if value.lstrip("-").isdigit() else value
+    return status
+
+
+def kernel_rules():
+    return run("auditctl", "-l").strip()
+
+
+def rule_args(pid):
+    return ["always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"pid={pid}", "-k", KEY]
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of the whole process (all threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def max_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def command_name(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+STAMP = re.compile(rb"msg=audit\(\d+\.\d+:(\d+)\)")
+
+
+def count_on_disk(directory):
+    """Events (SYSCALL lines with the key) and records (every line of those events) in every log
+    file in `directory` (rotated ones too). Also whether the SYSCALL lines carry ENRICHED fields."""
+    key = f'key="{KEY}"'.encode()
+    lines_by_serial = {}
+    event_serials = set()
+    enriched_lines = 0
+    for name in sorted(os.listdir(directory)):
+        if not name.startswith("audit.log"):
+            continue
+        with open(os.path.join(directory, name), "rb") as f:
+            for line in f:
+                match = STAMP.search(line)
+                if not match:
+                    continue
+                serial = match.group(1)
+                lines_by_serial[serial] = lines_by_serial.get(serial, 0) + 1
+                if key in line and line.startswith(b"type=SYSCALL"):
+                    event_serials.add(serial)
+                    if b"\x1d" in line:
+                        enriched_lines += 1
+    records = sum(lines_by_serial[s] for s in event_serials)
+    written = "ENRICHED" if event_serials and enriched_lines == len(event_serials) else (
+        "RAW" if enriched_lines == 0 else "mixed")
+    return len(event_serials), records, written
+
+
+def file_size(directory):
+    total = 0
+    for name in os.listdir(directory):
+        if name.startswith("audit.log"):
+            total += os.path.getsize(os.path.join(directory, name))
+    return total
+
+
+def write_auditd_conf(directory, log_format):
+    try:
+        with open(DEBIAN_CONF) as f:
+            text = f.read()
+    except OSError:
+        text = SHIPPED_CONF
+    wanted = {
+        "log_file": os.path.join(directory, "audit.log"),
+        "log_format": log_format,
+        "flush": "INCREMENTAL_ASYNC",
+        "freq": "50",
+        # The run writes ~100 MB; rotating at 8 MB into 5 files would delete records before they
+        # are counted.
+        "max_log_file_action": "IGNORE",
+    }
+    lines = []
+    for line in text.splitlines():
+        keyword = line.split("=", 1)[0].strip().lower() if "=" in line and not line.lstrip().startswith("#") else None
+        if keyword in wanted:
+            lines.append(f"{keyword} = {wanted.pop(keyword)}")
+        else:
+            lines.append(line)
+    lines += [f"{k} = {v}" for k, v in wanted.items()]
+    path = os.path.join(directory, "auditd.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o640)
+
+
+class Skip(Exception):
+    pass
+
+
+class Case:
+    def __init__(self, name, format_asked, command, needs_conf):
+        self.name = name
+        self.format_asked = format_asked
+        self.command = command  # a function of the temporary directory
+        self.needs_conf = needs_conf
+
+
+def stop_process(process, timeout):
+    """SIGTERM by pid, then SIGKILL after `timeout` seconds. Returns the exit status."""
+    if process.poll() is not None:
+        return process.returncode
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        return process.wait(timeout=10)
+
+
+def wait_until_caught_up(reader, directory, deadline):
+    """Until the kernel's backlog is empty and the reader has stopped using CPU and writing."""
+    previous = None
+    steady = 0
+    while time.monotonic() < deadline:
+        if reader.poll() is not None:
+            raise RuntimeError(f"reader exited early with status {reader.returncode}")
+        sample = (kernel_status().get("backlog", 0), process_cpu_seconds(reader.pid), file_size(directory))
+        if sample[0] == 0 and sample == previous:
+            steady += 1
+            if steady >= 2:
+                return True
+        else:
+            steady = 0
+        previous = sample
+        time.sleep(0.25)
+    return False
+
+
+def run_case(case, args, workload_path):
+    directory = tempfile.mkdtemp(prefix="swift-auditd-bench.")
+    os.chmod(directory, 0o700)
+    row = {"reader": case.name, "asked": case.format_asked}
+    reader = workload = None
+    rule_loaded = None
+    before = kernel_status()
+    try:
+        if case.needs_conf:
+            write_auditd_conf(directory, case.format_asked)
+        run("auditctl", "-b", str(BACKLOG_LIMIT))
+        stderr = open(os.path.join(directory, "reader.err"), "w")
+        reader = subprocess.Popen(case.command(directory), stdin=subprocess.DEVNULL, stdout=stderr,
+                                  stderr=stderr, cwd=directory)
+        deadline = time.monotonic() + 10
+        while kernel_status().get("pid") != reader.pid:
+            if reader.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{case.name} did not register (status {reader.poll()}); "
+                                   f"see {directory}/reader.err")
+            time.sleep(0.05)
+        if kernel_status().get("enabled") != 1:
+            run("auditctl", "-e", "1")
+
+        workload = subprocess.Popen([workload_path, str(args.events)], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True)
+        workload_pid = int(workload.stdout.readline().strip().split("=")[1])
+        run("auditctl", "-a", *rule_args(workload_pid))
+        rule_loaded = workload_pid
+        lost_before = kernel_status()["lost"]
+        workload.stdin.write("go\n")
+        workload.stdin.close()
+        try:
+            workload.wait(timeout=args.timeout)
+            output = workload.stdout.read()
+        except subprocess.TimeoutExpired:
+            workload.kill()
+            workload.wait()
+            raise RuntimeError(f"the workload did not finish within {args.timeout} s")
+        match = re.search(r"events=(\d+) seconds=([\d.]+)", output)
+        if not match:
+            raise RuntimeError(f"the workload printed {output!r}")
+        events, seconds = int(match.group(1)), float(match.group(2))
+        row["events_per_s"] = events / seconds
+        row["workload_s"] = seconds
+
+        caught_up = wait_until_caught_up(reader, directory, time.monotonic() + 60)
+        row["cpu_s"] = process_cpu_seconds(reader.pid)
+        row["rss_mib"] = max_rss_kib(reader.pid) / 1024
+        row["lost"] = kernel_status()["lost"] - lost_before
+        run("auditctl", "-d", *rule_args(workload_pid))
+        rule_loaded = None
+        status = stop_process(reader, 20)
+        row["exit"] = status
+        if not caught_up:
+            row["note"] = "did not catch up within 60 s"
+        row["events_on_disk"], row["records_on_disk"], row["written"] = count_on_disk(directory)
+        row["events"] = events
+        return row
+    except Exception as error:  # one failed reader must not stop the others or leave the kernel dirty
+        row["error"] = str(error)
+        return row
+    finally:
+        if workload is not None and workload.poll() is None:
+            workload.kill()
+            workload.wait()
+        if rule_loaded is not None:
+            run("auditctl", "-d", *rule_args(rule_loaded), check=False)
+        if reader is not None and reader.poll() is None:
+            stop_process(reader, 20)
+        run("auditctl", "-b", str(before["backlog_limit"]), check=False)
+        if kernel_status().get("enabled") != before["enabled"]:
+            run("auditctl", "-e", str(before["enabled"]), check=False)
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            row["directory"] = directory
+
+
+def format_table(rows, floor, auditd_enriched):
+    header = ["reader", "format asked", "format on disk", "events/s", "daemon CPU s", "events on disk",
+              "records on disk", "lost", "max RSS MiB", "rate vs auditd ENR", "rate vs floor", "CPU vs auditd ENR"]
+    table = [header]
+    for row in rows:
+        if "error" in row:
+            table.append([row["reader"], row["asked"], "error: " + row["error"]] + [""] * 9)
+            continue
+        def ratio(value, base):
+            return f"{value / base:.2f}x" if base else "-"
+        table.append([
+            row["reader"], row["asked"], row["written"],
+            f"{row['events_per_s']:,.0f}", f"{row['cpu_s']:.2f}",
+            f"{row['events_on_disk']:,}/{row['events']:,}",
+            f"{row['records_on_disk']:,}/{2 * row['events']:,}",
+            str(row["lost"]), f"{row['rss_mib']:.1f}",
+            ratio(row["events_per_s"], auditd_enriched and auditd_enriched["events_per_s"]),
+            ratio(row["events_per_s"], floor and floor["events_per_s"]),
+            ratio(row["cpu_s"], auditd_enriched and auditd_enriched["cpu_s"]),
+        ])
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table[1:]]
+    return "\n".join(lines)
+
+
+def verdict(row, floor, auditd_enriched):
+    """The issue's targets for swift-auditd ENRICHED, each met or not."""
+    if "error" in row or not floor or not auditd_enriched or "error" in floor or "error" in auditd_enriched:
+        return ["targets: not judged (a row is missing)"]
+    checks = [
+        ("rate >= 3.0x auditd ENRICHED", row["events_per_s"] >= 3.0 * auditd_enriched["events_per_s"]),
+        ("rate >= 0.85x floor", row["events_per_s"] >= 0.85 * floor["events_per_s"]),
+        ("CPU <= 0.2x auditd ENRICHED", row["cpu_s"] <= 0.2 * auditd_enriched["cpu_s"]),
+        ("0 lost", row["lost"] == 0),
+        ("every record on disk", row["events_on_disk"] == row["events"] and row["records_on_disk"] == 2 * row["events"]),
+        ("max RSS <= 16 MiB", row["rss_mib"] <= 16),
+        ("ENRICHED lines on disk", row["written"] == "ENRICHED"),
+    ]
+    return [f"  {'met    ' if ok else 'NOT MET'}  {name}" for name, ok in checks]
+
+
+def median_run(rows):
+    """The run with the median rate (the first error when every run failed)."""
+    good = sorted((r for r in rows if "error" not in r), key=lambda r: r["events_per_s"])
+    return good[(len(good) - 1) // 2] if good else rows[0]
+
+
+def acquire_lock(wait_seconds):
+    handle = open(LOCK_PATH, "a")
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise Skip(f"{LOCK_PATH} stayed taken for {wait_seconds} s")
+            if not announced:
+                say(f"waiting for {LOCK_PATH} (someone else is using the kernel)...")
+                announced = True
+            time.sleep(0.5)
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=300_000, help="getppid calls in the workload (300000)")
+    parser.add_argument("--bin", default=os.path.join(here, ".build"), help="where workload and floor-reader are")
+    parser.add_argument("--swift-auditd", default=os.path.join(here, "..", ".build", "release", "swift-auditd"))
+    parser.add_argument("--auditd", default=shutil.which("auditd") or "/usr/sbin/auditd")
+    parser.add_argument("--only", help="comma-separated readers: floor,auditd-raw,auditd-enriched,swift-raw,swift-enriched")
+    parser.add_argument("--timeout", type=int, default=180, help="seconds the workload may take, per reader")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every reader this many times, in turns; the table shows each reader's median-rate run")
+    parser.add_argument("--keep", action="store_true", help="keep each reader's log directory")
+    args = parser.parse_args()
+
+    try:
+        if os.geteuid() != 0:
+            raise Skip("not root: registering an audit daemon needs CAP_AUDIT_CONTROL")
+        if not shutil.which("auditctl"):
+            raise Skip("no auditctl (apt-get install -y auditd)")
+        workload_path = os.path.join(args.bin, "workload")
+        floor_path = os.path.join(args.bin, "floor-reader")
+        for path in (workload_path, floor_path):
+            if not os.access(path, os.X_OK):
+                raise Skip(f"{path} is not built (make bench builds it)")
+        lock = acquire_lock(300)
+    except Skip as reason:
+        say(f"kernel benchmark skipped: {reason}")
+        return 0
+
+    try:
+        start_status, start_rules = kernel_status(), kernel_rules()
+        if start_status.get("pid", 0) != 0:
+            pid = start_status["pid"]
+            say(f"kernel benchmark skipped: pid {pid} ({command_name(pid)}) is registered as the audit daemon")
+            return 0
+        if start_status.get("enabled") == 2:
+            say("kernel benchmark skipped: auditing is locked (enabled=2)")
+            return 0
+
+        cases = [
+            Case("floor (C)", "RAW", lambda d: [floor_path, os.path.join(d, "audit.log")], False),
+            Case("auditd 3.0.9", "RAW", lambda d: [args.auditd, "-n", "-c", d], True),
+            Case("auditd 3.0.9", "ENRICHED", lambda d: [args.auditd, "-n", "-c", d], True),
+            Case("swift-auditd", "RAW", lambda d: [args.swift_auditd, "-c", d], True),
+            Case("swift-auditd", "ENRICHED", lambda d: [args.swift_auditd, "-c", d], True),
+        ]
+        keys = ["floor", "auditd-raw", "auditd-enriched", "swift-raw", "swift-enriched"]
+        wanted = set(args.only.split(",")) if args.only else set(keys)
+        load = open("/proc/loadavg").read().split()[:3]
+        say(f"kernel benchmark: {args.events:,} getppid events per reader, backlog_limit {BACKLOG_LIMIT}, "
+            f"flush INCREMENTAL_ASYNC freq 50, {os.cpu_count()} CPUs, load average {' '.join(load)}")
+        runs = {}
+        for round_number in range(1, args.rounds + 1):
+            for key, case in zip(keys, cases):
+                if key not in wanted:
+                    continue
+                binary = case.command("/tmp")[0]
+                if not os.access(binary, os.X_OK):
+                    if round_number == 1:
+                        say(f"  {key}: skipped, {binary} is missing")
+                    continue
+                row = run_case(case, args, workload_path)
+                runs.setdefault(key, []).append(row)
+                label = f"  {key}" + (f" (round {round_number})" if args.rounds > 1 else "")
+                if "error" in row:
+                    say(f"{label}: error: {row['error']}")
+                else:
+                    say(f"{label}: {row['events_per_s']:,.0f} events/s, CPU {row['cpu_s']:.2f} s, "
+                        f"{row['events_on_disk']:,} events / {row['records_on_disk']:,} records on disk, "
+                        f"lost {row['lost']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}"
+                        + (f" ({row['note']})" if "note" in row else ""))
+        rows = {key: median_run(found) for key, found in runs.items()}
+
+        floor = rows.get("floor") if "error" not in rows.get("floor", {"error": 1}) else None
+        auditd_enriched = rows.get("auditd-enriched") if "error" not in rows.get("auditd-enriched", {"error": 1}) else None
+        say("")
+        say(format_table([rows[k] for k in keys if k in rows], floor, auditd_enriched))
+        if "swift-enriched" in rows:
+            say("")
+            say("swift-auditd ENRICHED against the issue 5 targets:")
+            for line in verdict(rows["swift-enriched"], floor, auditd_enriched):
+                say(line)
+    finally:
+        end_status, end_rules = kernel_status(), kernel_rules()
+        if end_status.get("enabled") != start_status.get("enabled"):
+            run("auditctl", "-e", str(start_status["enabled"]), check=False)
+        if end_status.get("backlog_limit") != start_status.get("backlog_limit"):
+            run("auditctl", "-b", str(start_status["backlog_limit"]), check=False)
+        end_status, end_rules = kernel_status(), kernel_rules()
+        same = all(end_status.get(k) == start_status.get(k) for k in ("enabled", "pid", "backlog_limit", "failure"))
+        say("")
+        say(f"kernel after: enabled {end_status.get('enabled')}, pid {end_status.get('pid')}, "
+            f"backlog_limit {end_status.get('backlog_limit')}, rules {'as before' if end_rules == start_rules else 'CHANGED'}"
+            f" -> {'left as found' if same and end_rules == start_rules else 'NOT as found'}")
+        lock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
