@@ -4,11 +4,13 @@
 #   make build  the release binary at .build/release/swift-auditd
 #   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60)
 #   make test-boot  boot a real kernel with audit=1 under qemu and check the held records reach the log
+#   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
+#               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
 
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot fuzz run clean
+.PHONY: all deps build test test-boot fuzz run clean bench bench-tools
 
 all: build
 
@@ -32,6 +34,36 @@ test-boot: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz/run.sh
+
+# Benchmarks (issue 5). The kernel benchmark runs each reader in turn on the real kernel under
+# /tmp/swift-auditd-kernel.lock (Benchmarks/kernel-bench.py; it skips without root or a free daemon
+# slot); the replay pushes REPLAY_RECORDS datagrams through a socket pair into the daemon loop,
+# counting allocations with Benchmarks/malloc-count.c preloaded.
+BENCH_BIN := Benchmarks/.build
+BENCH_EVENTS ?= 300000
+BENCH_ROUNDS ?= 1
+REPLAY_RECORDS ?= 1000000
+BENCH_CC ?= cc
+
+bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so
+
+$(BENCH_BIN)/workload: Benchmarks/workload.c
+	@mkdir -p $(BENCH_BIN)
+	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $<
+
+$(BENCH_BIN)/floor-reader: Benchmarks/floor-reader.c
+	@mkdir -p $(BENCH_BIN)
+	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $< -laudit
+
+$(BENCH_BIN)/libmalloc-count.so: Benchmarks/malloc-count.c
+	@mkdir -p $(BENCH_BIN)
+	$(BENCH_CC) -O2 -Wall -shared -fPIC -o $@ $<
+
+bench: deps bench-tools
+	$(SWIFT) build -c release --product swift-auditd
+	$(SWIFT) build -c release --product swift-auditd-replay
+	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
+	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
 
 # A local default configuration: the log goes under the working tree, not /var/log/audit.
 $(RUN_DIR)/etc/auditd.conf:
