@@ -69,6 +69,6 @@ let package = Package(
             dependencies: ["AuditDaemon", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "AuditProtocol", "AuditNetlink"], swiftSettings: strict),
+        .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
     ]
 )

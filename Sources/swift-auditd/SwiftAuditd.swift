@@ -41,6 +41,12 @@ struct Run: ParsableCommand {
     @Flag(help: "Join the kernel's read-only multicast group instead of registering, to run beside another audit daemon.")
     var multicast = false
 
+    /// Hidden: only fault tests use it, to make the socket overflow (ENOBUFS) on purpose.
+    @Option(name: .customLong("test-receive-buffer"), help: ArgumentHelp(
+        "For tests only: the netlink socket's receive buffer in bytes (default 32 MiB).", valueName: "bytes",
+        visibility: .hidden))
+    var testReceiveBuffer: Int32?
+
     enum StartupState: String, ExpressibleByArgument, CaseIterable {
         case enable, disable, nochange
     }
@@ -57,6 +63,7 @@ struct Run: ParsableCommand {
         options.configurationDirectory = configurationDirectory
         options.startupState = DaemonOptions.StartupState(rawValue: startupState.rawValue)!
         options.multicast = multicast
+        if let testReceiveBuffer { options.receiveBufferSize = testReceiveBuffer }
         do {
             let (configuration, found) = try AuditdConfiguration.load(directory: configurationDirectory)
             if !found {
