@@ -241,7 +241,7 @@ def run_case(case, args, workload_path):
     directory = tempfile.mkdtemp(prefix="swift-auditd-bench.")
     os.chmod(directory, 0o700)
     row = {"reader": case.name, "asked": case.format_asked}
-    reader = workload = None
+    reader = workload = profiler = None
     rule_loaded = None
     before = kernel_status()
     try:
@@ -259,6 +259,11 @@ def run_case(case, args, workload_path):
             time.sleep(0.05)
         if kernel_status().get("enabled") != 1:
             run("auditctl", "-e", "1")
+        if args.profile:
+            profiler = subprocess.Popen(args.profile.format(pid=reader.pid, reader=case.name.split()[0],
+                                                            format=case.format_asked.lower()),
+                                        shell=True, start_new_session=True)
+            time.sleep(0.5)
 
         workload = subprocess.Popen([workload_path, str(args.events)], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True)
@@ -288,6 +293,9 @@ def run_case(case, args, workload_path):
         row["lost"] = kernel_status()["lost"] - lost_before
         run("auditctl", "-d", *rule_args(workload_pid))
         rule_loaded = None
+        if profiler is not None:
+            os.killpg(profiler.pid, signal.SIGINT)
+            profiler.wait(timeout=30)
         status = stop_process(reader, 20)
         row["exit"] = status
         if not caught_up:
@@ -299,6 +307,9 @@ def run_case(case, args, workload_path):
         row["error"] = str(error)
         return row
     finally:
+        if profiler is not None and profiler.poll() is None:
+            os.killpg(profiler.pid, signal.SIGKILL)
+            profiler.wait()
         if workload is not None and workload.poll() is None:
             workload.kill()
             workload.wait()
@@ -390,6 +401,8 @@ def main():
     parser.add_argument("--timeout", type=int, default=180, help="seconds the workload may take, per reader")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run every reader this many times, in turns; the table shows each reader's median-rate run")
+    parser.add_argument("--profile", help="a shell command run beside each reader, stopped with SIGINT before the "
+                        "reader is; {pid}, {reader} and {format} are filled in (e.g. 'perf record -g -p {pid} -o /tmp/{reader}-{format}.data')")
     parser.add_argument("--keep", action="store_true", help="keep each reader's log directory")
     args = parser.parse_args()
 

@@ -61,16 +61,23 @@ final class ReplayKernel: @unchecked Sendable {
                 var ack = [UInt8](repeating: 0, count: 4)  // error 0
                 ack += request[0..<16]
                 try send(type: 2, sequence: sequence, payload: ack)
-                if mask & 0x4 != 0, pid != 0 { return }
+                if mask & 0x4 != 0, pid != 0 {
+                    // As the kernel: the registration's CONFIG_CHANGE record comes first.
+                    let marker = "audit(1700000000.000:48213): op=set audit_pid=\(pid) old=0 auid=4294967295 ses=4294967295 res=1"
+                    try send(type: 1305, sequence: 0, payload: Array(marker.utf8), recordFraming: true)
+                    return
+                }
             default:
                 throw Failure(message: "unexpected request type \(type)")
             }
         }
     }
 
-    private func send(type: UInt16, sequence: UInt32, payload: [UInt8]) throws(Failure) {
+    /// Sends one message; `recordFraming` sets `nlmsg_len` to the payload length, as the kernel
+    /// frames records for the registered daemon.
+    private func send(type: UInt16, sequence: UInt32, payload: [UInt8], recordFraming: Bool = false) throws(Failure) {
         var message: [UInt8] = []
-        for value in [UInt32(16 + payload.count)] { withUnsafeBytes(of: value) { message += $0 } }
+        withUnsafeBytes(of: UInt32(recordFraming ? payload.count : 16 + payload.count)) { message += $0 }
         withUnsafeBytes(of: type) { message += $0 }
         withUnsafeBytes(of: UInt16(0)) { message += $0 }
         withUnsafeBytes(of: sequence) { message += $0 }
