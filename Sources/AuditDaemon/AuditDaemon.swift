@@ -189,12 +189,17 @@ public final class AuditDaemon {
         var heldReported = socket.kind == .multicast
         let heldReportDeadline = MonotonicClock.now() + 1000
 
+        // The pipe polled readable: empty it even when the command was already taken.
+        var woken = true
         while true {
-            for command in control.takeAll() {
-                switch command {
-                case let .stop(reason):
-                    logger.notice("stopping: \(reason)")
-                    return
+            if woken || control.hasCommands {
+                woken = false
+                for command in control.takeAll() {
+                    switch command {
+                    case let .stop(reason):
+                        logger.notice("stopping: \(reason)")
+                        return
+                    }
                 }
             }
             let result: AuditSocket.ReceiveResult
@@ -231,6 +236,7 @@ public final class AuditDaemon {
             } catch {
                 throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
             }
+            woken = ready.other
             if !ready.socket, pendingSince != nil {
                 write(sink.writer, &pendingSince)
             }

@@ -42,7 +42,12 @@ public final class DaemonControl: Sendable {
         _ = write(wakeWriter, &byte, 1)  // a full pipe already wakes the loop
     }
 
-    /// Takes every queued command, oldest first.
+    /// Whether a command is queued. A lock and no system call, so the record loop can ask before
+    /// every batch; `takeAll()` (a `read` of the pipe) runs only when the answer is yes or the
+    /// pipe polled readable.
+    var hasCommands: Bool { pending.withLock { !$0.isEmpty } }
+
+    /// Takes every queued command, oldest first, and empties the wake-up pipe.
     func takeAll() -> [Command] {
         var drained = [UInt8](repeating: 0, count: 64)
         while read(wakeDescriptor, &drained, drained.count) > 0 {}

@@ -103,15 +103,19 @@ public final class AuditSocket: Sendable {
     public func waitReadable(timeoutMilliseconds: Int32, alsoWatching other: Int32? = nil)
         throws(SystemCallError) -> (socket: Bool, other: Bool)
     {
-        var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
-        if let other { fds.append(pollfd(fd: other, events: Int16(POLLIN), revents: 0)) }
-        let ready = poll(&fds, nfds_t(fds.count), timeoutMilliseconds)
+        // A tuple, not an array: the record loop polls once per batch and must not allocate.
+        var fds = (pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: other ?? -1, events: Int16(POLLIN), revents: 0))
+        let count: nfds_t = other == nil ? 1 : 2
+        let ready = withUnsafeMutableBytes(of: &fds) { raw in
+            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), count, timeoutMilliseconds)
+        }
         if ready < 0 {
             if errno == EINTR { return (false, false) }
             throw SystemCallError("poll", errno: errno)
         }
         let readable = Int16(POLLIN | POLLERR | POLLHUP)
-        return (fds[0].revents & readable != 0, fds.count > 1 && fds[1].revents & readable != 0)
+        return (fds.0.revents & readable != 0, other != nil && fds.1.revents & readable != 0)
     }
 }
 
