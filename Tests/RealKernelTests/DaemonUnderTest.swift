@@ -14,10 +14,16 @@ final class DaemonUnderTest {
     init(directory: TemporaryDirectory, arguments: [String] = [], diagnostics: String = "diagnostics.txt") throws {
         diagnosticsPath = directory.appending(diagnostics)
         _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: builtDaemonPath())
+        process.executableURL = URL(fileURLWithPath: Self.executablePath)
         process.arguments = ["run", "-c", directory.path] + arguments
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: diagnosticsPath))
         try process.run()
+    }
+
+    /// The binary under test: `SWIFT_AUDITD_BINARY` when set (`make test-load` runs the release
+    /// build), else the one built beside the tests.
+    static var executablePath: String {
+        ProcessInfo.processInfo.environment["SWIFT_AUDITD_BINARY"] ?? builtDaemonPath()
     }
 
     /// Writes `auditd.conf` for a RAW log at `log/audit.log` in `directory`; returns the log's path.
