@@ -57,6 +57,21 @@ public final class AuditSocket: Sendable {
         return (AuditSocket(descriptor: fds[0], kind: .pair), AuditSocket(descriptor: fds[1], kind: .pair))
     }
 
+    /// Adopts a descriptor the process inherited: one end of a socket pair whose other end plays
+    /// the kernel (a test's `FakeKernel`). The socket is closed with this object.
+    public static func inherited(descriptor: Int32) throws(SystemCallError) -> AuditSocket {
+        var type: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(descriptor, SOL_SOCKET, SO_TYPE, &type, &length) == 0 else {
+            throw SystemCallError("getsockopt", errno: errno, subject: "inherited descriptor \(descriptor)")
+        }
+        guard type == Int32(SOCK_SEQPACKET.rawValue) else {
+            throw SystemCallError("getsockopt", errno: ENOTSOCK, subject: "descriptor \(descriptor) is not a SOCK_SEQPACKET socket")
+        }
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        return AuditSocket(descriptor: descriptor, kind: .pair)
+    }
+
     /// The port id records are addressed to; 0 for a pair.
     public var portID: UInt32 { kind == .pair ? 0 : CAudit_netlink_port_id(descriptor) }
 

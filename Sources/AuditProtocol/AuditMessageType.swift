@@ -35,6 +35,16 @@ public struct AuditMessageType: RawRepresentable, Hashable, Sendable, CustomStri
     public static var user: Self { .init(1005) }
     /// `AUDIT_DAEMON_START`; daemon records are written by the daemon, never sent by the kernel.
     public static var daemonStart: Self { .init(1200) }
+    /// `AUDIT_DAEMON_END`: the daemon stopped (SIGTERM), with who asked.
+    public static var daemonEnd: Self { .init(1201) }
+    /// `AUDIT_DAEMON_ABORT`: the daemon could not start (enable or registration refused).
+    public static var daemonAbort: Self { .init(1202) }
+    /// `AUDIT_DAEMON_CONFIG`: a reload (SIGHUP), applied or refused.
+    public static var daemonConfig: Self { .init(1203) }
+    /// `AUDIT_DAEMON_ROTATE`: the log was rotated on request (SIGUSR1); first line of the new file.
+    public static var daemonRotate: Self { .init(1205) }
+    /// `AUDIT_DAEMON_RESUME`: logging resumed (SIGUSR2).
+    public static var daemonResume: Self { .init(1206) }
     /// `AUDIT_SYSCALL`.
     public static var syscall: Self { .init(1300) }
     /// `AUDIT_CONFIG_CHANGE`: among others, the kernel's note that a daemon registered.

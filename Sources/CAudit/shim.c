@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <libaudit.h>
 
 // The Swift side mirrors these layouts byte for byte (AuditProtocol); a kernel header that changed
@@ -73,4 +75,22 @@ ssize_t CAudit_send_to_port(int fd, const void *bytes, size_t length, uint32_t p
 
 const char *CAudit_message_type_name(int type) {
     return audit_msg_type_to_name(type);
+}
+
+int CAudit_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int CAudit_pidfd_send_signal(int pidfd, int signal) {
+#ifdef SYS_pidfd_send_signal
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }

@@ -15,6 +15,12 @@ import Testing
         #expect(AuditMessageType.replace.rawValue == UInt16(AUDIT_REPLACE))
         #expect(AuditMessageType.kernel.rawValue == UInt16(AUDIT_KERNEL))
         #expect(AuditMessageType.daemonStart.rawValue == UInt16(AUDIT_DAEMON_START))
+        #expect(AuditMessageType.daemonEnd.rawValue == UInt16(AUDIT_DAEMON_END))
+        #expect(AuditMessageType.daemonAbort.rawValue == UInt16(AUDIT_DAEMON_ABORT))
+        #expect(AuditMessageType.daemonConfig.rawValue == UInt16(AUDIT_DAEMON_CONFIG))
+        // linux/audit.h stops at DAEMON_CONFIG; libaudit.h (and its name table) has the rest.
+        #expect(String(cString: CAudit_message_type_name(Int32(AuditMessageType.daemonRotate.rawValue))) == "DAEMON_ROTATE")
+        #expect(String(cString: CAudit_message_type_name(Int32(AuditMessageType.daemonResume.rawValue))) == "DAEMON_RESUME")
         #expect(AuditMessageType.error.rawValue == UInt16(NLMSG_ERROR))
     }
 
@@ -28,5 +34,8 @@ import Testing
     @Test func libauditNamesTypesAsAuditdWrites() {
         #expect(String(cString: CAudit_message_type_name(1300)) == "SYSCALL")
         #expect(CAudit_message_type_name(2999) == nil)
+        // Daemon records are named from the same table (ausearch -m DAEMON_START finds them).
+        #expect(String(cString: CAudit_message_type_name(1200)) == "DAEMON_START")
+        #expect(String(cString: CAudit_message_type_name(1205)) == "DAEMON_ROTATE")
     }
 }

@@ -60,6 +60,15 @@ uint32_t CAudit_netlink_port_id(int fd);
 /// Tests use a non-zero port id to forge a record from another process. Returns bytes sent or -1.
 ssize_t CAudit_send_to_port(int fd, const void *bytes, size_t length, uint32_t port_id);
 
+/// `pidfd_open(pid, 0)`: a descriptor that names one process, whatever later reuses its pid.
+/// Returns the descriptor or -1 with `errno` set (ENOSYS before Linux 5.3). Exists because
+/// `syscall(2)` is variadic, which Swift cannot call, and glibc wraps it only from 2.36 on.
+int CAudit_pidfd_open(pid_t pid);
+
+/// `pidfd_send_signal(pidfd, signal, NULL, 0)`, as `auditctl --signal` sends. Returns 0 or -1 with
+/// `errno` set. Exists for the same reason as `CAudit_pidfd_open`.
+int CAudit_pidfd_send_signal(int pidfd, int signal);
+
 /// libaudit's name for an audit message type (`SYSCALL`, `PATH`, ...), or NULL when libaudit does
 /// not know the type. auditd 3.0.9 names types with this same table.
 const char *CAudit_message_type_name(int type);
