@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "AuditNetlink", "AuditLog", "AuditProtocol",
+                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath

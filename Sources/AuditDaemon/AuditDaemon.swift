@@ -13,17 +13,24 @@ import Glibc
 /// `write` per batch window. Commands (stop, and what signals ask for) arrive through
 /// `DaemonControl` and are handled between batches.
 public final class AuditDaemon {
-    public let configuration: AuditdConfiguration
+    /// The configuration in force; a reload (SIGHUP) replaces it.
+    public internal(set) var configuration: AuditdConfiguration
     public let options: DaemonOptions
     let socket: AuditSocket
     let control: DaemonControl
     let logger: Logger
     let processID: UInt32
     let kernelCommandLine: KernelCommandLine?
+    let notifier: SystemdNotifier
+    let identity: ProcessIdentity
+    var stamper: DaemonRecordStamper
+    /// What the state report and the summary count beyond the writer and the client.
+    var state = DaemonStateReport()
 
     public init(configuration: AuditdConfiguration, options: DaemonOptions, socket: AuditSocket,
                 control: DaemonControl, logger: Logger, processID: UInt32 = UInt32(getpid()),
-                kernelCommandLine: KernelCommandLine? = KernelCommandLine.current()) {
+                kernelCommandLine: KernelCommandLine? = KernelCommandLine.current(),
+                notifier: SystemdNotifier? = nil, stamper: DaemonRecordStamper = DaemonRecordStamper()) {
         self.configuration = configuration
         self.options = options
         self.socket = socket
@@ -31,12 +38,18 @@ public final class AuditDaemon {
         self.logger = logger
         self.processID = processID
         self.kernelCommandLine = kernelCommandLine
+        self.notifier = notifier ?? SystemdNotifier(address: nil, logger: logger)
+        self.identity = ProcessIdentity.current(pid: processID)
+        self.stamper = stamper
     }
 
     /// What a run did, for the closing diagnostics and for tests.
     public struct Summary: Sendable {
         public var receive = ReceiveCounters()
+        /// Lines written: the kernel's records and the daemon's own.
         public var recordsWritten: UInt64 = 0
+        /// `DAEMON_*` records written (counted in `recordsWritten` too).
+        public var daemonRecordsWritten: UInt64 = 0
         public var recordsDropped: UInt64 = 0
         /// Records the kernel held before registration and delivered to us.
         public var heldRecordsCollected: UInt64?
@@ -46,7 +59,22 @@ public final class AuditDaemon {
     }
 
     /// Runs until a `.stop` command, or until a fake kernel closes its end.
+    ///
+    /// The order is auditd's (src/auditd.c: `main`): the PID file, the log, `DAEMON_START`, then
+    /// the kernel: enable, register. A refusal there is written as `DAEMON_ABORT` before the error
+    /// is thrown (exit 1). systemd hears `READY=1` only once the kernel acknowledged the registration.
     public func run() throws(AuditDaemonError) -> Summary {
+        state.pid = Int32(bitPattern: processID)
+        state.startedAt = DaemonRecordStamper.wallClock().seconds
+        state.mode = socket.kind == .multicast ? "multicast" : "registered"
+        if let runDirectory = options.runDirectory {
+            try runDirectory.prepare()
+            try runDirectory.writePIDFile(pid: Int32(bitPattern: processID))
+        }
+        defer {
+            options.runDirectory?.removePIDFile(ifNaming: Int32(bitPattern: processID))
+            options.runDirectory?.removeState()
+        }
         let writer: AuditLogWriter
         do {
             writer = try AuditLogWriter(path: configuration.logFile, format: configuration.logFormat)
@@ -56,26 +84,39 @@ public final class AuditDaemon {
         if configuration.logFormat == .enriched {
             logger.warning("log_format ENRICHED is not built yet; writing RAW lines")
         }
-        let granted = socket.setReceiveBufferSize(options.receiveBufferSize)
         let client = AuditClient(socket: socket, logger: logger)
         let sink = RecordSink(writer: writer)
+        write(.start(version: SwiftAuditdVersion.current, format: configuration.logFormat.rawValue,
+                     kernel: Self.kernelRelease(), identity: identity), to: sink)
+        let granted = socket.setReceiveBufferSize(options.receiveBufferSize)
         var summary = Summary()
 
         if socket.kind != .multicast {
-            let status = try register(client: client, sink: sink)
+            let status: AuditStatus
+            do {
+                status = try register(client: client, sink: sink)
+            } catch let failure {
+                abort(failure, sink: sink)
+                throw failure.error
+            }
             summary.lostAtRegistration = status.lost
+            state.kernelLostAtRegistration = status.lost
+            notifier.ready(status: "Registered as the kernel's audit daemon (pid \(processID)); writing to \(configuration.logFile)")
         } else {
             logger.notice("listening on the read-only multicast group (shadow mode): not registered, no held backlog")
+            notifier.ready(status: "Shadow mode: reading the kernel's multicast group; writing to \(configuration.logFile)")
         }
         logger.notice("writing records to \(configuration.logFile)",
                       metadata: ["receive_buffer": "\(granted)", "pid": "\(processID)"])
+        reportState(client: client, sink: sink, askKernel: false)
 
-        try receiveUntilStopped(client: client, sink: sink)
-        try stop(client: client, sink: sink, registered: socket.kind != .multicast, summary: &summary)
+        let stopOrigin = try receiveUntilStopped(client: client, sink: sink)
+        try stop(client: client, sink: sink, origin: stopOrigin, registered: socket.kind != .multicast, summary: &summary)
 
         summary.receive = client.counters
-        summary.recordsWritten = writer.recordsWritten
-        summary.recordsDropped = writer.recordsDropped
+        summary.recordsWritten = sink.writer.recordsWritten + sink.retired.written
+        summary.recordsDropped = sink.writer.recordsDropped + sink.retired.dropped
+        summary.daemonRecordsWritten = state.daemonRecordsWritten
         summary.heldRecordsCollected = sink.tracker?.collected
         logSummary(summary)
         return summary
@@ -85,14 +126,47 @@ public final class AuditDaemon {
 
     /// `AUDIT_GET`, the `-s` choice, then `AUDIT_SET pid` with its ACK. Every record that arrives
     /// from here on is written; none is read and thrown away (auditd 3.0.9 discards one).
-    private func register(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) -> AuditStatus {
+    private func register(client: AuditClient, sink: RecordSink) throws(StartFailure) -> AuditStatus {
         var status: AuditStatus
         do {
             status = try client.status(onRecord: sink.accept)
         } catch {
-            throw kernelError(error, doing: "ask the kernel for its audit status (AUDIT_GET)")
+            throw StartFailure(.setEnable, kernelError(error, doing: "ask the kernel for its audit status (AUDIT_GET)"))
         }
-        try applyStartupState(to: &status, client: client, sink: sink)
+        do {
+            try applyStartupState(to: &status, client: client, sink: sink)
+        } catch {
+            throw StartFailure(.setEnable, error)
+        }
+        do {
+            try registerPID(status: status, client: client, sink: sink)
+        } catch {
+            throw StartFailure(.setPID, error)
+        }
+        return status
+    }
+
+    /// A start that failed at the kernel: what failed, for `DAEMON_ABORT`, and the error.
+    struct StartFailure: Error {
+        let operation: DaemonRecord.AbortOperation
+        let error: AuditDaemonError
+        init(_ operation: DaemonRecord.AbortOperation, _ error: AuditDaemonError) {
+            self.operation = operation
+            self.error = error
+        }
+    }
+
+    /// Writes `DAEMON_ABORT` and syncs, before the error ends the process (auditd's order).
+    private func abort(_ failure: StartFailure, sink: RecordSink) {
+        write(.abort(failure.operation, identity: identity), to: sink)
+        do {
+            try sink.writer.flushAndSync()
+        } catch {
+            logger.error("could not write DAEMON_ABORT to the log", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func registerPID(status: AuditStatus, client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
 
         let registeredAt = WallClock.milliseconds()
         sink.tracker = HeldBacklogTracker(pid: processID, registeredAt: registeredAt)
@@ -120,7 +194,6 @@ public final class AuditDaemon {
         } else if status.lost > 0 {
             reportLostBeforeRegistration(status)
         }
-        return status
     }
 
     /// The kernel's `lost` counter is the only trace of an overflow of its hold queue: the console
@@ -183,7 +256,8 @@ public final class AuditDaemon {
 
     // MARK: - The record path
 
-    private func receiveUntilStopped(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
+    /// Receives and writes until a stop; returns where the stop came from (nil: not a signal).
+    private func receiveUntilStopped(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) -> SignalOrigin? {
         let window = options.batchWindow.milliseconds
         var pendingSince: Int64?
         var heldReported = socket.kind == .multicast
@@ -195,11 +269,13 @@ public final class AuditDaemon {
             if woken || control.hasCommands {
                 woken = false
                 for command in control.takeAll() {
-                    switch command {
-                    case let .stop(reason):
+                    if case let .stop(reason, origin) = command {
                         logger.notice("stopping: \(reason)")
-                        return
+                        return origin
                     }
+                    // Whatever waits in the buffer belongs before the command's effects.
+                    write(sink.writer, &pendingSince)
+                    handle(command, client: client, sink: sink)
                 }
             }
             let result: AuditSocket.ReceiveResult
@@ -211,7 +287,7 @@ public final class AuditDaemon {
             }
             if result == .closed {
                 logger.warning("the kernel's end of the socket closed; stopping")
-                return
+                return nil
             }
             let now = MonotonicClock.now()
             if pendingSince == nil, sink.writer.hasPendingRecords { pendingSince = now }
@@ -219,6 +295,10 @@ public final class AuditDaemon {
                 reportHeldBacklog(sink.tracker)
                 sink.isTracking = false
                 heldReported = true
+                state.heldRecordsCollected = sink.tracker?.collected
+                notifier.status("Writing to \(configuration.logFile); collected \(sink.tracker?.collected ?? 0) records "
+                    + "the kernel held before registration")
+                reportState(client: client, sink: sink, askKernel: false)
             }
             if case let .received(count) = result, count == client.batch.slotCount {
                 // More is waiting: keep receiving, but do not hold records past the window.
@@ -274,8 +354,12 @@ public final class AuditDaemon {
     /// the kernel's queue, are lost when it leaves (the kernel drops them unless booted with
     /// `audit=1`). swift-auditd first receives until the kernel reports an empty queue (bounded by
     /// two seconds, in case audited processes keep producing), then unregisters.
-    private func stop(client: AuditClient, sink: RecordSink, registered: Bool,
+    private func stop(client: AuditClient, sink: RecordSink, origin: SignalOrigin?, registered: Bool,
                       summary: inout Summary) throws(AuditDaemonError) {
+        notifier.stopping(status: "Stopping\(origin.map { " (\($0))" } ?? ""): writing everything the kernel sent")
+        // Asked first, as auditd, while the kernel still holds the sender; records that arrive
+        // meanwhile are written.
+        let sender = sender(of: origin, client: client, sink: sink)
         if registered {
             emptyKernelQueue(client: client, sink: sink)
             do {
@@ -289,6 +373,8 @@ public final class AuditDaemon {
             summary.lostAtStop = (try? client.status(timeout: .seconds(2), onRecord: sink.accept))?.lost
             drain(client: client, sink: sink)
         }
+        // The last line: every record received is above it.
+        write(.end(sender: sender), to: sink)
         do {
             try sink.writer.flushAndSync()
         } catch {
@@ -327,6 +413,7 @@ public final class AuditDaemon {
     private func logSummary(_ summary: Summary) {
         var metadata: Logger.Metadata = [
             "received": "\(summary.receive.records)", "written": "\(summary.recordsWritten)",
+            "daemon_records": "\(summary.daemonRecordsWritten)",
             "dropped": "\(summary.recordsDropped)", "refused_senders": "\(summary.receive.refusedSenders)",
             "malformed": "\(summary.receive.malformed)", "enobufs": "\(summary.receive.overruns)",
         ]
@@ -350,7 +437,10 @@ public final class AuditDaemon {
 
 /// Where each received record goes: the held-backlog count while it is open, then the writer.
 final class RecordSink {
-    let writer: AuditLogWriter
+    /// The log writer; a reload that moves the log replaces it.
+    var writer: AuditLogWriter
+    /// What writers replaced before this one wrote and dropped.
+    var retired = (written: UInt64(0), dropped: UInt64(0))
     var tracker: HeldBacklogTracker? { didSet { isTracking = tracker != nil } }
     /// Whether records still go through the tracker: only until the held backlog is reported.
     var isTracking = false

@@ -12,6 +12,8 @@ public struct AuditdConfiguration: Sendable, Equatable {
 
     public var logFile: String = defaultLogFile
     public var logFormat: LogFormat = .enriched
+    /// How much to raise the daemon's scheduling priority (`nice(-priority_boost)`); auditd's default is 4.
+    public var priorityBoost: Int32 = 4
 
     public init(logFile: String = defaultLogFile, logFormat: LogFormat = .enriched) {
         self.logFile = logFile
@@ -45,6 +47,11 @@ public struct AuditdConfiguration: Sendable, Equatable {
                     throw AuditDaemonError(.configuration, "\(path):\(lineNumber): log_format must be RAW or ENRICHED, not \(value)")
                 }
                 configuration.logFormat = format
+            case "priority_boost":
+                guard let boost = Int32(value), (0...20).contains(boost) else {
+                    throw AuditDaemonError(.configuration, "\(path):\(lineNumber): priority_boost must be a number from 0 to 20, not \(value)")
+                }
+                configuration.priorityBoost = boost
             default:
                 continue
             }

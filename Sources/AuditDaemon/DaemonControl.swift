@@ -8,8 +8,18 @@ import Glibc
 /// is handled between receive batches, never in the middle of one.
 public final class DaemonControl: Sendable {
     public enum Command: Sendable, Equatable {
-        /// Unregister, drain the socket, write everything, sync, and return.
-        case stop(reason: String)
+        /// Unregister, drain the socket, write everything, write `DAEMON_END`, sync, and return
+        /// (SIGTERM, SIGINT).
+        case stop(reason: String, origin: SignalOrigin? = nil)
+        /// Read auditd.conf again and apply it, or keep the old one if the new one is bad
+        /// (SIGHUP); `DAEMON_CONFIG` either way.
+        case reload(origin: SignalOrigin? = nil)
+        /// Rotate the log now, `DAEMON_ROTATE` first in the new file (SIGUSR1).
+        case rotate(origin: SignalOrigin? = nil)
+        /// Resume logging after a suspension, `DAEMON_RESUME` (SIGUSR2).
+        case resume(origin: SignalOrigin? = nil)
+        /// Write the state report (SIGCONT).
+        case reportState(origin: SignalOrigin? = nil)
     }
 
     /// Readable whenever a command waits.
@@ -54,6 +64,47 @@ public final class DaemonControl: Sendable {
         return pending.withLock { commands in
             defer { commands.removeAll() }
             return commands
+        }
+    }
+}
+
+/// Where a command came from: the signal and what `siginfo_t` said of its sender.
+public struct SignalOrigin: Sendable, Hashable, CustomStringConvertible {
+    public var signal: Int32
+    /// The sender's pid and real uid (`si_pid`, `si_uid`); meaningful when `sentByProcess`.
+    public var pid: Int32
+    public var uid: UInt32
+    /// Sent by a process with `kill(2)` or `pidfd_send_signal(2)` (`SI_USER`), not by the
+    /// kernel or a terminal.
+    public var sentByProcess: Bool
+
+    public init(signal: Int32, pid: Int32, uid: UInt32, sentByProcess: Bool = true) {
+        self.signal = signal
+        self.pid = pid
+        self.uid = uid
+        self.sentByProcess = sentByProcess
+    }
+
+    /// Whether the kernel remembers who sent it, for `AUDIT_SIGNAL_INFO`: only SIGTERM, SIGHUP,
+    /// SIGUSR1 and SIGUSR2 to the registered daemon (`audit_signal_info`, kernel/audit.c).
+    public var isRememberedByKernel: Bool {
+        signal == SIGTERM || signal == SIGHUP || signal == SIGUSR1 || signal == SIGUSR2
+    }
+
+    public var description: String {
+        sentByProcess ? "\(SignalOrigin.name(of: signal)) from pid \(pid) (uid \(uid))" : SignalOrigin.name(of: signal)
+    }
+
+    /// `SIGTERM`, `SIGHUP`, … for the signals the daemon answers; `signal N` for others.
+    public static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        case SIGUSR1: "SIGUSR1"
+        case SIGUSR2: "SIGUSR2"
+        case SIGCONT: "SIGCONT"
+        default: "signal \(signal)"
         }
     }
 }

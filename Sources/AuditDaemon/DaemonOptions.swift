@@ -10,6 +10,8 @@ public struct DaemonOptions: Sendable {
         case nochange
     }
 
+    /// Where the PID file and the state report go; nil keeps neither (tests of the loop).
+    public var runDirectory: RunDirectory?
     /// Where `auditd.conf` is (`-c`).
     public var configurationDirectory: String = "/etc/audit"
     public var startupState: StartupState = .enable

@@ -19,19 +19,25 @@ struct DaemonLifecycleTests {
         defer { harness.cleanUp() }
         #expect(harness.waitUntilRegistered())
         try harness.kernel.emit(.syscall, "audit(1700000001.000:101): arch=c000003e syscall=39 key=\"live\"")
-        #expect(harness.waitForLines(4).count == 4)
+        #expect(harness.waitForLines(5).count == 5)
         let summary = try harness.stop()
 
-        #expect(try harness.logLines() == [
+        let lines = try harness.logLines()
+        // DAEMON_START is written before the kernel hears of the daemon, DAEMON_END last (their
+        // texts are checked in DaemonRecordTests).
+        #expect(lines.first?.hasPrefix("type=DAEMON_START msg=audit(") == true)
+        #expect(Array(lines.dropFirst().dropLast()) == [
             "type=KERNEL msg=audit(1699999990.001:1): state=initialized audit_enabled=1 res=1",
             "type=USER msg=audit(1699999991.002:2): pid=1 uid=0 auid=4294967295 ses=4294967295 msg='early'",
             "type=CONFIG_CHANGE msg=audit(1700000000.500:100): op=set audit_pid=4242 old=0 auid=4294967295 ses=4294967295 res=1",
             "type=SYSCALL msg=audit(1700000001.000:101): arch=c000003e syscall=39 key=\"live\"",
         ])
+        #expect(lines.last?.hasPrefix("type=DAEMON_END msg=audit(") == true)
         // The EOE is held too, but is never written; the two written held records are reported.
         #expect(summary.heldRecordsCollected == 2)
         #expect(summary.receive.records == 4)
-        #expect(summary.recordsWritten == 4)
+        #expect(summary.daemonRecordsWritten == 2)
+        #expect(summary.recordsWritten == 6)
     }
 
     @Test func registersItsPidAndEnablesAuditingFirst() throws {
@@ -40,7 +46,9 @@ struct DaemonLifecycleTests {
         #expect(harness.waitUntilRegistered())
         try harness.stop()
         let types = harness.kernel.requests.map(\.type)
-        #expect(types == [.getStatus, .setStatus, .setStatus, .getStatus, .setStatus, .getStatus])
+        // GET, SET enabled, SET pid; at the stop: who asked (SIGNAL_INFO), the queue empty (GET),
+        // SET pid 0, the lost count (GET).
+        #expect(types == [.getStatus, .setStatus, .setStatus, .signalInfo, .getStatus, .setStatus, .getStatus])
         #expect(harness.kernel.registrations == [DaemonHarness.pid, 0])
         #expect(harness.kernel.status.enabled == 1)
     }
@@ -110,7 +118,8 @@ struct DaemonReceiveTests {
         try kernel.emit(raw: FakeKernel.datagram(.syscall, body, framing: .standard))            // multicast framing
         let summary = try harness.stop()
 
-        #expect(try harness.logLines().dropFirst() == [
+        // Between DAEMON_START + the kernel's registration record and DAEMON_END:
+        #expect(try harness.logLines().dropFirst(2).dropLast() == [
             "type=SYSCALL msg=audit(1700000002.000:7): a=1",
             "type=SYSCALL msg=audit(1700000002.000:7): a=1",
             "type=UNKNOWN[2999] msg=audit(1700000002.000:7): a=1",
@@ -120,17 +129,17 @@ struct DaemonReceiveTests {
         #expect(summary.receive.malformed == 2)
         #expect(summary.receive.lengthMismatches == 2)
         #expect(summary.receive.notLogged == 2)
-        #expect(summary.recordsWritten == summary.receive.records)
+        #expect(summary.recordsWritten == summary.receive.records + summary.daemonRecordsWritten)
     }
 
     @Test func recordsReachTheDiskPromptlyOnceTheSocketIsQuiet() throws {
         let harness = try DaemonHarness()
         defer { harness.cleanUp() }
         #expect(harness.waitUntilRegistered())
-        _ = harness.waitForLines(1)
+        _ = harness.waitForLines(2)  // DAEMON_START and the kernel's registration record
         try harness.kernel.emit(.syscall, "audit(1700000003.000:9): prompt")
         let sent = Date()
-        let lines = harness.waitForLines(2, timeout: 2)
+        let lines = harness.waitForLines(3, timeout: 2)
         let latency = Date().timeIntervalSince(sent)
         try harness.stop()
         #expect(lines.last == "type=SYSCALL msg=audit(1700000003.000:9): prompt")
@@ -149,10 +158,12 @@ struct DaemonReceiveTests {
         }
         let summary = try harness.stop()
         let lines = try harness.logLines()
-        #expect(lines.count == 1 + 2000 + 400)
-        #expect(summary.receive.records == UInt64(lines.count))
+        #expect(lines.count == 1 + 2000 + 400 + 2)
+        #expect(summary.receive.records == UInt64(lines.count - 2))
         #expect(summary.recordsWritten == UInt64(lines.count))
-        #expect(lines.last == "type=SYSCALL msg=audit(1700000004.000:400): after")
+        // Everything the kernel sent is written before DAEMON_END.
+        #expect(lines.dropLast().last == "type=SYSCALL msg=audit(1700000004.000:400): after")
+        #expect(lines.last?.hasPrefix("type=DAEMON_END ") == true)
     }
 
     @Test func aClosedKernelEndStopsTheDaemonWithEverythingWritten() throws {
@@ -162,8 +173,12 @@ struct DaemonReceiveTests {
         for serial in 1...50 { try harness.kernel.emit(.syscall, "audit(1700000006.000:\(serial)): x") }
         harness.kernel.close()
         let summary = try harness.waitForExit()
-        #expect(summary.recordsWritten == 51)
-        #expect(try harness.logLines().count == 51)
+        // DAEMON_START, the registration record, 50 records, DAEMON_END (the kernel is gone, so
+        // nobody can say who stopped it: auditd's -1 fallback).
+        #expect(summary.recordsWritten == 53)
+        let lines = try harness.logLines()
+        #expect(lines.count == 53)
+        #expect(lines.last?.hasSuffix("op=terminate auid=-1 uid=-1 ses=-1 pid=-1 subj=? res=success") == true)
     }
 }
 

@@ -1,0 +1,226 @@
+import AuditLog
+import AuditNetlink
+import AuditProtocol
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the daemon does for each command (signal) between receive batches, and the records and
+/// state report it writes for them.
+///
+/// As auditd (src/auditd.c: `netlink_handler`), each signalled operation first asks the kernel who
+/// sent the signal (`AUDIT_SIGNAL_INFO`); records that arrive while the answer is awaited are
+/// written, not set aside. Then it does the work and writes its `DAEMON_*` record.
+extension AuditDaemon {
+    func handle(_ command: DaemonControl.Command, client: AuditClient, sink: RecordSink) {
+        switch command {
+        case .stop:
+            break  // handled by the loop
+        case let .reload(origin):
+            reload(origin: origin, client: client, sink: sink)
+        case let .rotate(origin):
+            rotate(origin: origin, client: client, sink: sink)
+        case let .resume(origin):
+            resume(origin: origin, client: client, sink: sink)
+        case let .reportState(origin):
+            logger.info("writing the state report\(origin.map { " (\($0))" } ?? "")")
+            reportState(client: client, sink: sink, askKernel: true)
+        }
+    }
+
+    // MARK: - Who asked
+
+    /// Who sent the signal behind `origin`, as auditd writes it, or nil when nobody can say.
+    ///
+    /// Registered, for the four signals the kernel remembers (and for a command without a signal,
+    /// as a test sends): the kernel's answer to `AUDIT_SIGNAL_INFO`, within 3 s as auditd. In
+    /// shadow mode, or for SIGINT, the kernel remembers nothing for us: what `siginfo_t` said of a
+    /// sending process, completed from `/proc` the way the kernel would have.
+    func sender(of origin: SignalOrigin?, client: AuditClient, sink: RecordSink) -> SignalSender? {
+        if socket.kind != .multicast, origin?.isRememberedByKernel ?? true {
+            do {
+                let info = try client.signalInfo(timeout: .seconds(3), onRecord: sink.accept)
+                return SignalSender(info)
+            } catch {
+                logger.warning("the kernel did not say who sent the signal (AUDIT_SIGNAL_INFO); writing auditd's -1 fallback",
+                               metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        if let origin, origin.sentByProcess {
+            return SignalSender(signalledBy: origin.pid, uid: origin.uid)
+        }
+        return nil
+    }
+
+    // MARK: - Operations
+
+    /// SIGUSR1: rotate now; `DAEMON_ROTATE` is the first line of the new file. auditd rotates even
+    /// when the kernel does not say who asked.
+    func rotate(origin: SignalOrigin?, client: AuditClient, sink: RecordSink) {
+        let sender = sender(of: origin, client: client, sink: sink)
+        let reason = origin.map { "\($0)" } ?? "request"
+        logger.notice("rotating the log: \(reason)")
+        rotateLog(sink: sink, reason: reason)
+        write(.rotated(sender: sender), to: sink)
+        state.rotations += 1
+        state.lastRotation = DaemonRecordStamper.wallClock().seconds
+        state.lastRotationReason = reason
+        reportState(client: client, sink: sink, askKernel: false)
+    }
+
+    /// SIGHUP: read auditd.conf again. A file that cannot be read or parsed leaves the running
+    /// configuration untouched and is written as a failed `DAEMON_CONFIG`; a good one is applied
+    /// and written as a successful one. When the kernel cannot say who asked, auditd does not
+    /// reload at all, and neither does swift-auditd.
+    func reload(origin: SignalOrigin?, client: AuditClient, sink: RecordSink) {
+        notifier.reloading()
+        defer { reportState(client: client, sink: sink, askKernel: false) }
+        guard let sender = sender(of: origin, client: client, sink: sink) else {
+            logger.error("not reloading: the kernel did not say who asked (auditd refuses such a reload too)")
+            write(.reconfigurationFailed(sender: nil), to: sink)
+            notifier.ready(status: "Reload refused: the sender is unknown; running on the old configuration")
+            return
+        }
+        logger.notice("configuration change requested by pid=\(sender.pid) auid=\(sender.auid) subj=\(sender.context ?? "?")")
+        let new: AuditdConfiguration
+        do {
+            (new, _) = try AuditdConfiguration.load(directory: options.configurationDirectory)
+        } catch {
+            logger.error("keeping the running configuration: \(error)")
+            write(.reconfigurationFailed(sender: sender), to: sink)
+            notifier.ready(status: "Reload failed, running on the old configuration: \(error)")
+            return
+        }
+        apply(new, sink: sink)
+        write(.reconfigured(sender: sender), to: sink)
+        notifier.ready(status: "Reloaded auditd.conf; writing to \(configuration.logFile)")
+    }
+
+    /// SIGUSR2: resume logging after a suspension, then `DAEMON_RESUME`.
+    func resume(origin: SignalOrigin?, client: AuditClient, sink: RecordSink) {
+        let sender = sender(of: origin, client: client, sink: sink)
+        logger.notice("resuming logging\(origin.map { ": \($0)" } ?? "")")
+        resumeLogging(sink: sink)
+        write(.resumed(sender: sender), to: sink)
+        reportState(client: client, sink: sink, askKernel: false)
+    }
+
+    // MARK: - The log files
+
+    /// Until the log-files work lands (AuditLogWriter.rotate(reason:)): auditd's default rotation,
+    /// `num_logs = 5`: `audit.log.3` → `.4`, …, `audit.log` → `.1`, then a new `audit.log`.
+    func rotateLog(sink: RecordSink, reason: String) {
+        let path = configuration.logFile
+        do { try sink.writer.flushAndSync() } catch {
+            logger.error("cannot write the log before rotating it", metadata: ["error": "\(error)"])
+        }
+        let numLogs = 5
+        for index in stride(from: numLogs - 2, through: 1, by: -1) {
+            _ = rename("\(path).\(index)", "\(path).\(index + 1)")
+        }
+        if rename(path, "\(path).1") != 0 {
+            logger.error("cannot rotate \(path): \(String(cString: strerror(errno)))")
+        }
+        _ = chmod("\(path).1", 0o400)
+        replaceWriter(sink: sink, path: path, format: configuration.logFormat)
+    }
+
+    /// Until the log-files work lands: logging is never suspended, so there is nothing to resume
+    /// beyond reopening a log that was moved away.
+    func resumeLogging(sink: RecordSink) {
+        if access(configuration.logFile, F_OK) != 0 {
+            replaceWriter(sink: sink, path: configuration.logFile, format: configuration.logFormat)
+        }
+    }
+
+    /// Applies a reloaded configuration: a new log file or format takes effect at once.
+    func apply(_ new: AuditdConfiguration, sink: RecordSink) {
+        let old = configuration
+        configuration = new
+        if old.logFile != new.logFile || old.logFormat != new.logFormat {
+            replaceWriter(sink: sink, path: new.logFile, format: new.logFormat)
+        }
+    }
+
+    /// Writes what the writer holds, then continues in a new writer on `path`. If the new file
+    /// cannot be opened, the old writer stays.
+    func replaceWriter(sink: RecordSink, path: String, format: LogFormat) {
+        do { try sink.writer.flushAndSync() } catch {
+            logger.error("cannot write the log before reopening it", metadata: ["error": "\(error)"])
+        }
+        do {
+            let writer = try AuditLogWriter(path: path, format: format)
+            sink.retired.written += sink.writer.recordsWritten
+            sink.retired.dropped += sink.writer.recordsDropped
+            sink.writer = writer
+        } catch {
+            logger.error("cannot open \(path); still writing to \(sink.writer.path)", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Records and the state report
+
+    /// Writes one of the daemon's own records at once, through the same writer as the kernel's.
+    func write(_ record: DaemonRecord, to sink: RecordSink) {
+        let payload = stamper.payload(for: record)
+        payload.withUnsafeBytes { sink.writer.append(type: record.type.rawValue, payload: $0) }
+        state.daemonRecordsWritten += 1
+        do {
+            try sink.writer.flush()
+        } catch {
+            logger.error("cannot write \(record) to the log yet; it stays buffered", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Writes the state report to the run directory, if the daemon keeps one. With `askKernel`,
+    /// the kernel's `lost` counter is asked first (records arriving meanwhile are written).
+    func reportState(client: AuditClient, sink: RecordSink, askKernel: Bool) {
+        guard let runDirectory = options.runDirectory else { return }
+        if askKernel, socket.kind != .multicast,
+           let status = try? client.status(timeout: .seconds(2), onRecord: sink.accept) {
+            state.kernelLost = status.lost
+        }
+        let writer = sink.writer
+        try? writer.flush()
+        state.sequence += 1
+        state.time = DaemonRecordStamper.wallClock().seconds
+        state.priority = ProcessTuning.currentNice()
+        state.logFile = writer.path
+        state.logFormat = configuration.logFormat.rawValue
+        state.logSize = writer.fileSize
+        state.rotatedFiles = Self.rotatedFileCount(of: writer.path)
+        state.recordsReceived = client.counters.records
+        state.recordsWritten = writer.recordsWritten + sink.retired.written
+        state.losses.diskRefused = writer.recordsDropped + sink.retired.dropped
+        state.losses.socketOverruns = client.counters.overruns
+        state.losses.refusedSenders = client.counters.refusedSenders
+        state.losses.malformed = client.counters.malformed
+        state.losses.truncated = client.counters.truncated
+        if state.heldRecordsCollected == nil, sink.tracker?.markerSeen == true {
+            state.heldRecordsCollected = sink.tracker?.collected
+        }
+        do {
+            try runDirectory.writeState(state)
+        } catch {
+            logger.warning("cannot write the state report", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// `path.1`, `path.2`, … that exist, counted until the first gap.
+    static func rotatedFileCount(of path: String) -> Int {
+        var count = 0
+        while access("\(path).\(count + 1)", F_OK) == 0 { count += 1 }
+        return count
+    }
+
+    /// `uname -r`.
+    static func kernelRelease() -> String {
+        var names = utsname()
+        guard uname(&names) == 0 else { return "?" }
+        return withUnsafeBytes(of: &names.release) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

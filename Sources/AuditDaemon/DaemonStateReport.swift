@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the daemon says about itself in its state file: what auditd writes to
+/// `/run/audit/auditd.state` on SIGCONT (`write_audit_state_report`, src/auditd.c and
+/// src/auditd-event.c), under auditd's names, then what swift-auditd knows beyond it: records
+/// received and written, the held backlog collected, and every loss by its cause.
+///
+/// The file is `name = value` lines, one per field, so a person can read it and
+/// `swift-auditd status` can parse it back. It is written at registration, on SIGCONT, after a
+/// rotation, a reload or a resume, and removed when the daemon exits.
+public struct DaemonStateReport: Sendable, Equatable {
+    public var version: String = SwiftAuditdVersion.current
+    /// Counts the reports this daemon wrote; `status` waits for it to grow after its SIGCONT.
+    public var sequence: UInt64 = 0
+    /// Wall-clock seconds when the report was made.
+    public var time: Int = 0
+    public var pid: Int32 = 0
+    /// Wall-clock seconds when the daemon started.
+    public var startedAt: Int = 0
+    /// The nice value (auditd's "process priority").
+    public var priority: Int32 = 0
+    /// `registered` (the kernel's audit daemon) or `multicast` (shadow mode).
+    public var mode: String = "registered"
+
+    public var logFile: String = ""
+    public var logFormat: String = ""
+    public var writingToLogs = true
+    /// Why logging is suspended, or nil.
+    public var suspension: String?
+    public var logSize: UInt64 = 0
+    /// `audit.log.1` … present now.
+    public var rotatedFiles: Int = 0
+    public var rotations: UInt64 = 0
+    /// Wall-clock seconds of the last rotation by this daemon, or nil.
+    public var lastRotation: Int?
+    public var lastRotationReason: String?
+
+    public var recordsReceived: UInt64 = 0
+    /// Lines written: the kernel's records and the daemon's own.
+    public var recordsWritten: UInt64 = 0
+    public var daemonRecordsWritten: UInt64 = 0
+    /// Records the kernel held before registration and delivered; nil until known.
+    public var heldRecordsCollected: UInt64?
+    public var losses = Losses()
+    /// The kernel's `lost` counter at registration and when the report was made.
+    public var kernelLostAtRegistration: UInt32?
+    public var kernelLost: UInt32?
+
+    /// Every way a record can be lost, counted apart.
+    public struct Losses: Sendable, Equatable {
+        /// Records the disk would not take (the buffer was full of unwritable bytes).
+        public var diskRefused: UInt64 = 0
+        /// Records received while logging was suspended or `write_logs = no`.
+        public var notLogged: UInt64 = 0
+        /// Times the socket's receive queue overflowed (`ENOBUFS`): the kernel re-queued or
+        /// dropped records (dropped ones show in the kernel's `lost`).
+        public var socketOverruns: UInt64 = 0
+        /// Datagrams refused: not sent by the kernel.
+        public var refusedSenders: UInt64 = 0
+        /// Datagrams refused: not a netlink message.
+        public var malformed: UInt64 = 0
+        /// Records longer than a receive slot, written cut short.
+        public var truncated: UInt64 = 0
+
+        public init() {}
+
+        /// Records lost by the daemon itself (what the disk refused, what a suspension skipped).
+        public var recordsLostByDaemon: UInt64 { diskRefused + notLogged }
+    }
+
+    public init() {}
+
+    /// Records the kernel dropped while this daemon was registered, when both counts are known.
+    public var kernelLostWhileRunning: UInt32? {
+        guard let start = kernelLostAtRegistration, let now = kernelLost else { return nil }
+        return now &- start
+    }
+
+    // MARK: - The file
+
+    /// The report as the state file holds it.
+    public func rendered() -> String {
+        var lines: [(String, String)] = [
+            // auditd's own lines, under its names.
+            ("audit version", version),
+            ("current time", Self.auditdTime(time)),
+            ("process priority", "\(priority)"),
+            ("writing to logs", writingToLogs && suspension == nil ? "yes" : "no"),
+            ("current log size", "\(logSize / 1024) KB"),
+            ("logs detected last rotate/shift", "\(rotatedFiles)"),
+            ("logging suspended", suspension == nil ? "no" : "yes"),
+            // swift-auditd's.
+            ("report number", "\(sequence)"),
+            ("report time", "\(time)"),
+            ("pid", "\(pid)"),
+            ("started", "\(startedAt)"),
+            ("mode", mode),
+            ("log file", logFile),
+            ("log format", logFormat),
+            ("log size bytes", "\(logSize)"),
+            ("suspension reason", suspension ?? "none"),
+            ("rotations", "\(rotations)"),
+            ("last rotation", lastRotation.map { "\($0)" } ?? "never"),
+            ("last rotation reason", lastRotationReason ?? "none"),
+            ("records received", "\(recordsReceived)"),
+            ("records written", "\(recordsWritten)"),
+            ("daemon records written", "\(daemonRecordsWritten)"),
+            ("held records collected", heldRecordsCollected.map { "\($0)" } ?? "unknown"),
+            ("lost disk refused", "\(losses.diskRefused)"),
+            ("lost not logged", "\(losses.notLogged)"),
+            ("socket overruns", "\(losses.socketOverruns)"),
+            ("refused senders", "\(losses.refusedSenders)"),
+            ("malformed datagrams", "\(losses.malformed)"),
+            ("truncated records", "\(losses.truncated)"),
+            ("kernel lost at registration", kernelLostAtRegistration.map { "\($0)" } ?? "unknown"),
+            ("kernel lost", kernelLost.map { "\($0)" } ?? "unknown"),
+        ]
+        lines = lines.map { ($0.0, $0.1.replacingNewlines()) }
+        return lines.map { "\($0.0) = \($0.1)\n" }.joined()
+    }
+
+    /// Reads a report back; fields it does not find keep their defaults.
+    public init(parsing text: String) {
+        var fields: [Substring: Substring] = [:]
+        for line in text.split(separator: "\n") {
+            guard let range = line.firstRange(of: " = ") else { continue }
+            fields[line[..<range.lowerBound]] = line[range.upperBound...]
+        }
+        func string(_ key: Substring) -> String? { fields[key].map(String.init) }
+        func number<T: FixedWidthInteger>(_ key: Substring, _: T.Type = T.self) -> T? { fields[key].flatMap { T($0) } }
+        version = string("audit version") ?? version
+        priority = number("process priority") ?? 0
+        sequence = number("report number") ?? 0
+        time = number("report time") ?? 0
+        pid = number("pid") ?? 0
+        startedAt = number("started") ?? 0
+        mode = string("mode") ?? mode
+        logFile = string("log file") ?? ""
+        logFormat = string("log format") ?? ""
+        writingToLogs = string("writing to logs") != "no"
+        suspension = string("suspension reason").flatMap { $0 == "none" ? nil : $0 }
+        logSize = number("log size bytes") ?? 0
+        rotatedFiles = number("logs detected last rotate/shift") ?? 0
+        rotations = number("rotations") ?? 0
+        lastRotation = number("last rotation")
+        lastRotationReason = string("last rotation reason").flatMap { $0 == "none" ? nil : $0 }
+        recordsReceived = number("records received") ?? 0
+        recordsWritten = number("records written") ?? 0
+        daemonRecordsWritten = number("daemon records written") ?? 0
+        heldRecordsCollected = number("held records collected")
+        losses.diskRefused = number("lost disk refused") ?? 0
+        losses.notLogged = number("lost not logged") ?? 0
+        losses.socketOverruns = number("socket overruns") ?? 0
+        losses.refusedSenders = number("refused senders") ?? 0
+        losses.malformed = number("malformed datagrams") ?? 0
+        losses.truncated = number("truncated records") ?? 0
+        kernelLostAtRegistration = number("kernel lost at registration")
+        kernelLost = number("kernel lost")
+    }
+
+    /// auditd's `current time`: `strftime("%x %X")` in the C locale, local time.
+    static func auditdTime(_ seconds: Int) -> String {
+        var value = time_t(seconds)
+        var parts = tm()
+        localtime_r(&value, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%m/%d/%y %H:%M:%S", &parts)
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension String {
+    fileprivate func replacingNewlines() -> String { String(map { $0 == "\n" ? " " : $0 }) }
+}
+
+/// swift-auditd's version, written in `DAEMON_START` (`ver=`) and the state report.
+public enum SwiftAuditdVersion {
+    public static let current = "0.1.0"
+}

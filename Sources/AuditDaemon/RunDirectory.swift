@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's files under `/run`: the PID file and the state report.
+///
+/// auditd keeps `/run/audit/auditd.pid` (3.0.9: `/run/auditd.pid`) and `/run/audit/auditd.state`;
+/// swift-auditd keeps `swift-auditd.pid` and `swift-auditd.state` in the same directory, so an
+/// installed auditd's files are never mistaken for its own. The directory is made 0755 when
+/// missing, as auditd does (the tmpfiles.d entry normally makes it first).
+public struct RunDirectory: Sendable, Equatable {
+    public static let defaultPath = "/run/audit"
+    public let path: String
+
+    public init(_ path: String = RunDirectory.defaultPath) { self.path = path }
+
+    public var pidFile: String { path + "/swift-auditd.pid" }
+    public var stateFile: String { path + "/swift-auditd.state" }
+
+    /// Makes the directory when missing; refuses a symbolic link or a directory others can write.
+    func prepare() throws(AuditDaemonError) {
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            guard errno == ENOENT, mkdir(path, 0o755) == 0 || errno == EEXIST, lstat(path, &info) == 0 else {
+                throw AuditDaemonError(.startFailure, "cannot create the run directory \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw AuditDaemonError(.startFailure, "run directory \(path) is not a directory (a symbolic link is refused too)")
+        }
+        guard info.st_mode & S_IWOTH == 0 else {
+            throw AuditDaemonError(.startFailure, "run directory \(path) is writable by every user; refusing to keep the PID file there")
+        }
+    }
+
+    // MARK: - PID file
+
+    /// Writes `PID\n` (mode 0644, no symlink followed), as auditd before it registers.
+    func writePIDFile(pid: Int32) throws(AuditDaemonError) {
+        try write("\(pid)\n", to: pidFile, mode: 0o644)
+    }
+
+    /// The pid the PID file names, or nil.
+    public func pidInPIDFile() -> Int32? {
+        ProcFile.firstLine(pidFile).flatMap { Int32($0) }
+    }
+
+    /// Removes the PID file if it still names `pid` (another daemon may have written it since).
+    func removePIDFile(ifNaming pid: Int32) {
+        if pidInPIDFile() == pid { unlink(pidFile) }
+    }
+
+    // MARK: - State report
+
+    /// Replaces the state report at once (a reader never sees half a file); mode 0640.
+    func writeState(_ report: DaemonStateReport) throws(AuditDaemonError) {
+        try write(report.rendered(), to: stateFile, mode: 0o640)
+    }
+
+    /// The last state report the daemon wrote, or nil when there is none.
+    public func readState() -> DaemonStateReport? {
+        guard let text = try? AuditdConfiguration.readFile(stateFile) else { return nil }
+        return DaemonStateReport(parsing: text)
+    }
+
+    func removeState() { unlink(stateFile) }
+
+    /// Writes `text` to a temporary name beside `target`, then renames it into place.
+    private func write(_ text: String, to target: String, mode: mode_t) throws(AuditDaemonError) {
+        let temporary = target + ".new"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let code = errno
+        _ = fchmod(fd, mode)  // the umask must not decide who may read it
+        close(fd)
+        guard written == bytes.count else {
+            unlink(temporary)
+            throw AuditDaemonError(.startFailure, "cannot write \(temporary): \(String(cString: strerror(written < 0 ? code : ENOSPC)))")
+        }
+        guard rename(temporary, target) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw AuditDaemonError(.startFailure, "cannot rename \(temporary) to \(target): \(String(cString: strerror(code)))")
+        }
+    }
+}
