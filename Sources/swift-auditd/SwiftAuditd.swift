@@ -1,6 +1,5 @@
 import ArgumentParser
 import AuditDaemon
-import AuditNetlink
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -15,76 +14,51 @@ struct SwiftAuditd: ParsableCommand {
             swift-auditd registers with the kernel as its audit daemon, collects the records the kernel \
             held before it started, and appends every record to the log file named in auditd.conf, in \
             auditd's own line format, so ausearch, aureport and tail -F keep working.
+
+            Without a subcommand it runs the daemon (as 'swift-auditd run'). The other subcommands \
+            talk to the daemon the kernel has registered, as 'auditctl --signal' does, and need root. \
+            'auditctl --signal TERM|HUP|USR1|USR2|CONT' works on swift-auditd too.
             """,
-        subcommands: [Run.self],
+        version: SwiftAuditdVersion.current,
+        subcommands: [Run.self, Status.self, Rotate.self, Reload.self, Resume.self, Stop.self],
         defaultSubcommand: Run.self
     )
+
+    /// As auditd: a bad command line exits 2 (ArgumentParser's own default is 64).
+    static func main() {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help, --version
+            let message = fullMessage(for: error)
+            StandardError.write(message + (message.hasSuffix("\n") ? "" : "\n"))
+            Glibc.exit(2)
+        }
+        do {
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run the daemon in the foreground until SIGTERM or SIGINT.",
-        discussion: """
-            Exit status: 0 after a clean stop; 1 when the daemon cannot start (the log cannot be opened, \
-            the kernel refuses, another daemon is registered); 2 for a bad command line; 4 without the \
-            privilege an audit daemon needs; 6 for a bad auditd.conf.
-            """
-    )
-
-    @Option(name: .customShort("c"), help: ArgumentHelp("Directory holding auditd.conf.", valueName: "dir"))
-    var configurationDirectory: String = "/etc/audit"
-
-    @Option(name: .customShort("s"), help: ArgumentHelp(
-        "What to do with the kernel's enabled flag at start: enable, disable or nochange.", valueName: "state"))
-    var startupState: StartupState = .enable
-
-    @Flag(help: "Join the kernel's read-only multicast group instead of registering, to run beside another audit daemon.")
-    var multicast = false
-
-    /// Hidden: only fault tests use it, to make the socket overflow (ENOBUFS) on purpose.
-    @Option(name: .customLong("test-receive-buffer"), help: ArgumentHelp(
-        "For tests only: the netlink socket's receive buffer in bytes (default 32 MiB).", valueName: "bytes",
-        visibility: .hidden))
-    var testReceiveBuffer: Int32?
-
-    enum StartupState: String, ExpressibleByArgument, CaseIterable {
-        case enable, disable, nochange
-    }
-
-    func run() throws {
-        SignalWatcher.blockSignals()
+/// Diagnostics to standard error (the journal, under systemd), once per process.
+enum Diagnostics {
+    static func logger(level: Logger.Level = .info) -> Logger {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            handler.logLevel = level
             return handler
         }
-        let logger = Logger(label: "swift-auditd")
-        var options = DaemonOptions()
-        options.configurationDirectory = configurationDirectory
-        options.startupState = DaemonOptions.StartupState(rawValue: startupState.rawValue)!
-        options.multicast = multicast
-        if let testReceiveBuffer { options.receiveBufferSize = testReceiveBuffer }
-        do {
-            let (configuration, found) = try AuditdConfiguration.load(directory: configurationDirectory)
-            if !found {
-                logger.notice("no auditd.conf in \(configurationDirectory); using the built-in defaults")
-            }
-            let socket: AuditSocket
-            do {
-                socket = multicast ? try AuditSocket.multicast() : try AuditSocket.kernel()
-            } catch {
-                let privilege = error.errno == EPERM || error.errno == EACCES
-                throw AuditDaemonError(privilege ? .insufficientPrivilege : .startFailure,
-                                       "cannot open the kernel's audit socket", cause: error)
-            }
-            let control = try DaemonControl()
-            SignalWatcher.start(control: control, logger: logger)
-            let daemon = AuditDaemon(configuration: configuration, options: options, socket: socket,
-                                     control: control, logger: logger)
-            _ = try daemon.run()
-        } catch let error as AuditDaemonError {
-            logger.critical("\(error)")
-            throw ExitCode(error.code.exitStatus)
-        }
+        return Logger(label: "swift-auditd")
+    }
+}
+
+/// Writes to standard error without buffering.
+enum StandardError {
+    static func write(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }
