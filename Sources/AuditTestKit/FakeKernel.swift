@@ -26,6 +26,13 @@ public final class FakeKernel: Sendable {
         public var recordsAfterUnregisterAck: [Record] = []
         /// The answer to `AUDIT_SIGNAL_INFO`; nil answers with an error (EINVAL).
         public var signalInfo: SignalInfo?
+        /// Records sent just before each `AUDIT_SIGNAL_INFO` answer: they arrive while the daemon
+        /// waits for it.
+        public var recordsBeforeSignalInfoReply: [Record] = []
+        /// Answer `AUDIT_SET enabled` with this errno instead of accepting.
+        public var enableError: Int32?
+        /// Wait this long before acknowledging a registration (and sending the held records).
+        public var registrationAckDelay: Duration?
         /// Stamp of the registration marker record.
         public var markerStamp = "audit(1700000000.500:100)"
 
@@ -52,6 +59,7 @@ public final class FakeKernel: Sendable {
         var status: AuditStatus
         var requests: [NetlinkHeader] = []
         var registrations: [UInt32] = []
+        var registrationAcknowledgedAt: ContinuousClock.Instant?
         var closed = false
     }
 
@@ -82,6 +90,9 @@ public final class FakeKernel: Sendable {
         }
         return condition(self)
     }
+
+    /// When the last registration was acknowledged, or nil.
+    public var registrationAcknowledgedAt: ContinuousClock.Instant? { state.withLock { $0.registrationAcknowledgedAt } }
 
     /// Whether a daemon is registered now.
     public var isRegistered: Bool { status.pid != 0 }
@@ -153,6 +164,7 @@ public final class FakeKernel: Sendable {
             guard let change = try? AuditStatus(decoding: payload) else { return send(error: EINVAL, to: header) }
             applySet(change, request: header)
         case .signalInfo:
+            for record in behaviour.recordsBeforeSignalInfoReply { try? emit(record) }
             guard let info = behaviour.signalInfo else { return send(error: EINVAL, to: header) }
             reply(.signalInfo, info.encoded(), to: header)
         default:
@@ -162,6 +174,7 @@ public final class FakeKernel: Sendable {
 
     private func applySet(_ change: AuditStatus, request: NetlinkHeader) {
         if change.mask.contains(.enabled) {
+            if let code = behaviour.enableError { return send(error: code, to: request) }
             state.withLock { $0.status.enabled = change.enabled }
         }
         guard change.mask.contains(.pid) else {
@@ -171,7 +184,13 @@ public final class FakeKernel: Sendable {
         state.withLock { $0.registrations.append(change.pid) }
         if change.pid != 0 {
             if let code = behaviour.registrationError { return send(error: code, to: request) }
-            state.withLock { $0.status.pid = change.pid }
+            if let delay = behaviour.registrationAckDelay {
+                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            }
+            state.withLock {
+                $0.status.pid = change.pid
+                $0.registrationAcknowledgedAt = ContinuousClock.now
+            }
             // kernel/audit.c auditd_set(): "send the ack now to avoid a race with the queue backlog"
             send(error: 0, to: request)
             for record in behaviour.heldRecords { try? emit(record) }

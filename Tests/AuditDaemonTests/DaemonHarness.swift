@@ -15,16 +15,31 @@ final class DaemonHarness: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     static let pid: UInt32 = 4242
 
+    /// The first serial and the time of the daemon's own records, fixed so tests see exact lines.
+    static let stamp = "audit(1700000100.007:500)"
+
+    /// - Parameters:
+    ///   - keepsRunDirectory: give the daemon a run directory (PID file, state report) under `run/`.
+    ///   - notifyAddress: the socket systemd notifications go to, or nil for none.
     init(_ behaviour: FakeKernel.Behaviour = FakeKernel.Behaviour(), options: DaemonOptions = DaemonOptions(),
-         commandLine: String = "BOOT_IMAGE=/vmlinuz audit=1") throws {
+         commandLine: String = "BOOT_IMAGE=/vmlinuz audit=1", keepsRunDirectory: Bool = false,
+         notifyAddress: String? = nil) throws {
         kernel = try FakeKernel(behaviour)
         directory = try TemporaryDirectory()
         control = try DaemonControl()
+        // The daemon reads auditd.conf from the directory again on a reload.
+        try directory.write("log_file = \(directory.appending("log/audit.log"))\nlog_format = RAW\n", to: "auditd.conf")
+        var options = options
+        options.configurationDirectory = directory.path
+        if keepsRunDirectory { options.runDirectory = RunDirectory(directory.appending("run")) }
+        let logger = Logger(label: "test")
         let daemon = AuditDaemon(
             configuration: AuditdConfiguration(logFile: directory.appending("log/audit.log"), logFormat: .raw),
             options: options, socket: kernel.daemonSocket, control: control,
-            logger: Logger(label: "test"), processID: Self.pid,
-            kernelCommandLine: KernelCommandLine(text: commandLine))
+            logger: logger, processID: Self.pid,
+            kernelCommandLine: KernelCommandLine(text: commandLine),
+            notifier: SystemdNotifier(address: notifyAddress, logger: logger),
+            stamper: DaemonRecordStamper(firstSerial: 500, clock: { (1_700_000_100, 7) }))
         // The daemon is handed to its thread and used only there.
         nonisolated(unsafe) let handedOver = daemon
         let thread = Thread { [self] in
@@ -33,6 +48,11 @@ final class DaemonHarness: Sendable {
             finished.signal()
         }
         thread.start()
+    }
+
+    /// The daemon's own record as written: `type=NAME msg=audit(…:SERIAL): TEXT`.
+    static func daemonLine(_ name: String, serial: Int, _ text: String) -> String {
+        "type=\(name) msg=audit(1700000100.007:\(serial)): \(text)"
     }
 
     /// Waits until the daemon has registered with the fake kernel.
@@ -53,6 +73,19 @@ final class DaemonHarness: Sendable {
     }
 
     func logLines() throws -> [String] { try directory.lines(of: "log/audit.log") }
+
+    /// Waits until `name` under the directory has a line for which `condition` holds.
+    func waitForLine(in name: String = "log/audit.log", timeout: TimeInterval = 10,
+                     where condition: (String) -> Bool) -> [String] {
+        let deadline = Date() + timeout
+        var lines: [String] = []
+        while Date() < deadline {
+            lines = (try? directory.lines(of: name)) ?? []
+            if lines.contains(where: condition) { break }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return lines
+    }
 
     /// Waits until the log has `count` lines (records reach the disk within the batch window).
     func waitForLines(_ count: Int, timeout: TimeInterval = 10) -> [String] {
