@@ -77,6 +77,12 @@ let package = Package(
             dependencies: ["AuditDaemon", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // The executable itself: real signals, the control commands, exit statuses, systemd notify.
+        .testTarget(
+            name: "SwiftAuditdTests",
+            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
     ]
 )

@@ -15,15 +15,18 @@ struct RealKernelDaemonTests {
         let process = Process()
         let logPath: String
         let diagnosticsPath: String
+        /// The PID file and state report go here, never to the machine's /run/audit.
+        let runDirectory: String
 
         init() throws {
             directory = try TemporaryDirectory("swift-auditd-real")
             logPath = directory.appending("log/audit.log")
             diagnosticsPath = directory.appending("diagnostics.txt")
+            runDirectory = directory.appending("run")
             try directory.write("log_file = \(logPath)\nlog_format = RAW\n", to: "auditd.conf")
             FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
             process.executableURL = URL(fileURLWithPath: builtDaemonPath())
-            process.arguments = ["run", "-c", directory.path]
+            process.arguments = ["run", "-c", directory.path, "--run-directory", runDirectory]
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: diagnosticsPath))
             try process.run()
         }
@@ -48,8 +51,20 @@ struct RealKernelDaemonTests {
             return process.terminationStatus
         }
 
-        func logLines() throws -> [String] {
-            try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        func logLines(_ path: String? = nil) throws -> [String] {
+            try String(contentsOfFile: path ?? logPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
+
+        /// Waits until a line of the log (or `path`) satisfies `condition`; returns the lines.
+        func waitForLine(in path: String? = nil, timeout: TimeInterval = 10, where condition: (String) -> Bool) -> [String] {
+            let deadline = Date() + timeout
+            var lines: [String] = []
+            while Date() < deadline {
+                lines = (try? logLines(path)) ?? []
+                if lines.contains(where: condition) { break }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return lines
         }
 
         var diagnostics: String { (try? String(contentsOfFile: diagnosticsPath, encoding: .utf8)) ?? "" }
