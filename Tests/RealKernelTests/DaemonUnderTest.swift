@@ -15,7 +15,8 @@ final class DaemonUnderTest {
         diagnosticsPath = directory.appending(diagnostics)
         _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.executablePath)
-        process.arguments = ["run", "-c", directory.path] + arguments
+        // The PID file and state report stay in the test's directory, not the machine's /run/audit.
+        process.arguments = ["run", "-c", directory.path, "--run-directory", directory.appending("run")] + arguments
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: diagnosticsPath))
         try process.run()
     }
@@ -68,6 +69,14 @@ final class DaemonUnderTest {
               let range = line.range(of: " \(name)=") ?? line.range(of: ": \(name)=")
         else { return nil }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// Whether every record received was written: the lines written are the records received plus
+    /// the daemon's own (DAEMON_START, DAEMON_END).
+    var receivedAllWritten: Bool {
+        guard let received = summaryFigure("received"), let written = summaryFigure("written"),
+              let own = summaryFigure("daemon_records") else { return false }
+        return received + own == written
     }
 
     /// The netlink port id of the daemon's `NETLINK_AUDIT` socket, read from /proc: the inodes of
