@@ -21,7 +21,7 @@ public struct RunDirectory: Sendable, Equatable {
     func prepare() throws(AuditDaemonError) {
         var info = stat()
         if lstat(path, &info) != 0 {
-            guard errno == ENOENT, mkdir(path, 0o755) == 0 || errno == EEXIST, lstat(path, &info) == 0 else {
+            guard errno == ENOENT, Self.makeDirectories(path), lstat(path, &info) == 0 else {
                 throw AuditDaemonError(.startFailure, "cannot create the run directory \(path): \(String(cString: strerror(errno)))")
             }
         }
@@ -31,6 +31,16 @@ public struct RunDirectory: Sendable, Equatable {
         guard info.st_mode & S_IWOTH == 0 else {
             throw AuditDaemonError(.startFailure, "run directory \(path) is writable by every user; refusing to keep the PID file there")
         }
+    }
+
+    /// `mkdir -p` with mode 0755 (an initramfs may not even have `/run`).
+    private static func makeDirectories(_ path: String) -> Bool {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { return false }
+        }
+        return true
     }
 
     // MARK: - PID file
