@@ -24,7 +24,7 @@ struct RealKernelDaemonTests {
             diagnosticsPath = directory.appending("diagnostics.txt")
             runDirectory = directory.appending("run")
             try directory.write("log_file = \(logPath)\nlog_format = RAW\n", to: "auditd.conf")
-            FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
             process.executableURL = URL(fileURLWithPath: builtDaemonPath())
             process.arguments = ["run", "-c", directory.path, "--run-directory", runDirectory]
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: diagnosticsPath))

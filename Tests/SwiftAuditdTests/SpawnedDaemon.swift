@@ -28,7 +28,7 @@ final class SpawnedDaemon {
         run = RunDirectory(directory.appending("run"))
         diagnosticsPath = directory.appending("diagnostics.txt")
         try directory.write(configuration ?? "log_file = \(logPath)\nlog_format = RAW\n", to: "auditd.conf")
-        FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: builtDaemonPath())
         process.arguments = ["run", "-c", directory.path, "--run-directory", run.path, "--kernel-fd", "0"] + arguments
         process.standardInput = FileHandle(fileDescriptor: kernel.daemonSocket.descriptor, closeOnDealloc: false)
