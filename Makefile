@@ -7,11 +7,15 @@
 #   make test-boot  boot a real kernel with audit=1 under qemu and check the held records reach the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
 #               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
+#   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
+#                   there is none) /etc/audit/auditd.conf; DESTDIR and PREFIX as usual
+#   make uninstall  removes what install put there, except /etc/audit/auditd.conf
+#   make man        regenerates man/ from the commands' help (swift-argument-parser's plugin)
 
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-load fuzz run clean bench bench-tools
+.PHONY: all deps build test test-boot test-load fuzz run clean bench bench-tools install install-files uninstall man
 
 all: build
 
@@ -74,6 +78,53 @@ bench: deps bench-tools
 	$(SWIFT) build -c release --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
+
+# Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
+# DESTDIR stages the whole tree elsewhere (packaging, tests).
+PREFIX ?= /usr
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+BINARY ?= .build/release/swift-auditd
+INSTALLED_MAN_PAGES := swift-auditd.8 swift-auditd.run.8 swift-auditd.status.8 swift-auditd.rotate.8 \
+	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8
+
+install: build
+	$(MAKE) install-files
+
+# What install lays out, from what is already built (BINARY): no build, so a test can stage it.
+install-files:
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(SBINDIR)/swift-auditd
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/swift-auditd|$(SBINDIR)/swift-auditd|g' systemd/swift-auditd.service > $(DESTDIR)$(UNITDIR)/swift-auditd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/swift-auditd.service
+	install -D -m 0644 systemd/swift-auditd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/swift-auditd.conf
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	cd man && install -m 0644 $(INSTALLED_MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/audit
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf"; \
+	else \
+	  install -m 0640 config/auditd.conf $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf; \
+	fi
+	@echo "installed; as root: systemd-tmpfiles --create swift-auditd.conf && systemctl daemon-reload && systemctl enable --now swift-auditd"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/swift-auditd $(DESTDIR)$(UNITDIR)/swift-auditd.service \
+	  $(DESTDIR)$(TMPFILESDIR)/swift-auditd.conf
+	cd $(DESTDIR)$(MANDIR)/man8 2>/dev/null && rm -f $(INSTALLED_MAN_PAGES) || true
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf and the logs in place"
+
+# The man pages, one per command, made from the same text as --help.
+man:
+	@mkdir -p man
+	$(SWIFT) package --allow-writing-to-directory man generate-manual --multi-page --section 8 \
+	  --date $$(git log -1 --format=%cs) -o man
+	rm -f man/swift-auditd.help.8
+	sed -i '/^\.Xr swift-auditd\.help 8 ,$$/d' man/swift-auditd.8
 
 # A local default configuration: the log goes under the working tree, not /var/log/audit.
 $(RUN_DIR)/etc/auditd.conf:
