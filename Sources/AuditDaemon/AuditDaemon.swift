@@ -259,7 +259,10 @@ public final class AuditDaemon {
     /// Receives and writes until a stop; returns where the stop came from (nil: not a signal).
     private func receiveUntilStopped(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) -> SignalOrigin? {
         let window = options.batchWindow.milliseconds
-        var pendingSince: Int64?
+        // When the records waiting in the buffer must be written: one batch window after the first
+        // arrived, or, after a failed write, when the next attempt is due.
+        var writeDueAt: Int64?
+        var writeFailures = WriteFailures()
         var heldReported = socket.kind == .multicast
         let heldReportDeadline = MonotonicClock.now() + 1000
 
@@ -290,7 +293,7 @@ public final class AuditDaemon {
                 return nil
             }
             let now = MonotonicClock.now()
-            if pendingSince == nil, sink.writer.hasPendingRecords { pendingSince = now }
+            if writeDueAt == nil, sink.writer.hasPendingRecords { writeDueAt = now + window }
             if !heldReported, sink.tracker?.markerSeen == true || now >= heldReportDeadline {
                 reportHeldBacklog(sink.tracker)
                 sink.isTracking = false
@@ -302,12 +305,12 @@ public final class AuditDaemon {
             }
             if case let .received(count) = result, count == client.batch.slotCount {
                 // More is waiting: keep receiving, but do not hold records past the window.
-                if let since = pendingSince, now - since >= window { write(sink.writer, &pendingSince) }
+                if let due = writeDueAt, now >= due { write(sink.writer, &writeDueAt, &writeFailures) }
                 continue
             }
             // The socket is drained for now: wait for more, for a command, or for the window to close.
             var timeout: Int64 = -1
-            if let since = pendingSince { timeout = max(0, since + window - now) }
+            if let due = writeDueAt { timeout = max(0, due - now) }
             if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
             let ready: (socket: Bool, other: Bool)
             do {
@@ -317,20 +320,31 @@ public final class AuditDaemon {
                 throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
             }
             woken = ready.other
-            if !ready.socket, pendingSince != nil {
-                write(sink.writer, &pendingSince)
+            if !ready.socket, let due = writeDueAt, MonotonicClock.now() >= due {
+                write(sink.writer, &writeDueAt, &writeFailures)
             }
         }
     }
 
-    /// Writes what is buffered. A failure keeps the bytes for the next attempt.
-    private func write(_ writer: AuditLogWriter, _ pendingSince: inout Int64?) {
+    /// Writes what is buffered. A failure keeps the bytes for the next attempt, which waits longer
+    /// after each failure (up to a second), so a disk that refuses writes is neither hammered nor
+    /// allowed to flood the diagnostics: the first few failures are reported, then every power of two.
+    private func write(_ writer: AuditLogWriter, _ writeDueAt: inout Int64?, _ failures: inout WriteFailures) {
         do {
             try writer.flush()
-            pendingSince = nil
+            writeDueAt = nil
+            if failures.count > 0 {
+                logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failures.count)"])
+                failures = WriteFailures()
+            }
         } catch {
-            logger.error("cannot write the audit log; keeping the records in memory and trying again",
-                         metadata: ["error": "\(error)"])
+            failures.count += 1
+            writeDueAt = MonotonicClock.now() + failures.retryDelayMilliseconds
+            if failures.shouldReport {
+                logger.error("cannot write the audit log; keeping the records in memory and trying again",
+                             metadata: ["error": "\(error)", "failed_writes": "\(failures.count)",
+                                        "retry_in_ms": "\(failures.retryDelayMilliseconds)"])
+            }
         }
     }
 
@@ -421,9 +435,11 @@ public final class AuditDaemon {
         if let start = summary.lostAtRegistration, let end = summary.lostAtStop {
             metadata["kernel_lost_while_running"] = "\(end &- start)"
         }
-        logger.notice("stopped; every received record is on disk", metadata: metadata)
-        if summary.recordsDropped > 0 {
-            logger.error("\(summary.recordsDropped) records could not be written to \(configuration.logFile)")
+        if summary.recordsDropped == 0 {
+            logger.notice("stopped; every received record is on disk", metadata: metadata)
+        } else {
+            logger.error("stopped; \(summary.recordsDropped) received records could not be written to \(configuration.logFile)",
+                         metadata: metadata)
         }
     }
 
@@ -433,6 +449,15 @@ public final class AuditDaemon {
         else { return "" }
         return " (\(name))"
     }
+}
+
+/// Consecutive failed writes of the log: how long to wait before the next try, and which to report.
+struct WriteFailures {
+    var count: UInt64 = 0
+    /// 20 ms, doubling, at most a second.
+    var retryDelayMilliseconds: Int64 { count == 0 ? 0 : min(1000, 20 << min(count - 1, 6)) }
+    /// The first five, then every power of two.
+    var shouldReport: Bool { count <= 5 || count & (count - 1) == 0 }
 }
 
 /// Where each received record goes: the held-backlog count while it is open, then the writer.
