@@ -14,6 +14,11 @@ import Glibc
 /// written, not set aside. Then it does the work and writes its `DAEMON_*` record.
 extension AuditDaemon {
     func handle(_ command: DaemonControl.Command, client: AuditClient, sink: RecordSink) {
+        let coalesced = control.coalesced
+        if coalesced > reportedCoalesced {
+            logger.notice("\(coalesced - reportedCoalesced) signals arrived while the same request was still waiting; each was folded into it")
+            reportedCoalesced = coalesced
+        }
         switch command {
         case .stop:
             break  // handled by the loop
@@ -135,10 +140,17 @@ extension AuditDaemon {
         }
     }
 
-    /// Applies a reloaded configuration: a new log file or format takes effect at once.
+    /// Applies a reloaded configuration: a new log file or format takes effect at once, a new
+    /// `priority_boost` moves the daemon's priority by the difference.
     func apply(_ new: AuditdConfiguration, sink: RecordSink) {
         let old = configuration
         configuration = new
+        if old.priorityBoost != new.priorityBoost {
+            let base = ProcessTuning.currentNice() + old.priorityBoost
+            if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, base - new.priorityBoost) != 0 {
+                logger.warning("cannot change the daemon's priority to priority_boost \(new.priorityBoost): \(String(cString: strerror(errno)))")
+            }
+        }
         if old.logFile != new.logFile || old.logFormat != new.logFormat {
             replaceWriter(sink: sink, path: new.logFile, format: new.logFormat)
         }

@@ -26,6 +26,8 @@ public final class AuditDaemon {
     var stamper: DaemonRecordStamper
     /// What the state report and the summary count beyond the writer and the client.
     var state = DaemonStateReport()
+    /// Folded signals already reported.
+    var reportedCoalesced: UInt64 = 0
 
     public init(configuration: AuditdConfiguration, options: DaemonOptions, socket: AuditSocket,
                 control: DaemonControl, logger: Logger, processID: UInt32 = UInt32(getpid()),

@@ -26,6 +26,10 @@ public final class DaemonControl: Sendable {
     public let wakeDescriptor: Int32
     private let wakeWriter: Int32
     private let pending = Mutex<[Command]>([])
+    private let coalescedCount = Atomic<UInt64>(0)
+
+    /// Commands folded into one of the same kind that was still waiting.
+    public var coalesced: UInt64 { coalescedCount.load(ordering: .relaxed) }
 
     public init() throws(AuditDaemonError) {
         var ends: [Int32] = [-1, -1]
@@ -45,9 +49,19 @@ public final class DaemonControl: Sendable {
         close(wakeWriter)
     }
 
-    /// Queues a command and wakes the loop. Safe from any thread.
+    /// Queues a command and wakes the loop. Safe from any thread. A command of a kind already
+    /// waiting is folded into it (as the kernel folds a signal already pending), so a flood of
+    /// signals cannot grow the queue; `coalesced` counts them.
     public func send(_ command: Command) {
-        pending.withLock { $0.append(command) }
+        let added = pending.withLock { commands in
+            if commands.contains(where: { $0.kind == command.kind }) { return false }
+            commands.append(command)
+            return true
+        }
+        if !added {
+            coalescedCount.add(1, ordering: .relaxed)
+            return
+        }
         var byte: UInt8 = 1
         _ = write(wakeWriter, &byte, 1)  // a full pipe already wakes the loop
     }
@@ -64,6 +78,21 @@ public final class DaemonControl: Sendable {
         return pending.withLock { commands in
             defer { commands.removeAll() }
             return commands
+        }
+    }
+}
+
+extension DaemonControl.Command {
+    /// The command without where it came from.
+    enum Kind: Equatable { case stop, reload, rotate, resume, reportState }
+
+    var kind: Kind {
+        switch self {
+        case .stop: .stop
+        case .reload: .reload
+        case .rotate: .rotate
+        case .resume: .resume
+        case .reportState: .reportState
         }
     }
 }

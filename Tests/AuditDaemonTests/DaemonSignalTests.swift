@@ -234,6 +234,14 @@ struct DaemonSignalTests {
         #expect(!FileManager.default.fileExists(atPath: run.stateFile))
     }
 
+    @Test func aFloodOfOneSignalIsFoldedIntoTheRequestStillWaiting() throws {
+        let control = try DaemonControl()
+        for _ in 0..<1000 { control.send(.rotate(origin: Self.origin(SIGUSR1))) }
+        control.send(.reportState())
+        control.send(.stop(reason: "test"))
+        #expect(control.coalesced == 999)
+    }
+
     // MARK: - Start failures
 
     @Test func aRefusedRegistrationIsWrittenAsDaemonAbortAfterDaemonStart() throws {
