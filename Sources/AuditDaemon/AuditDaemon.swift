@@ -279,7 +279,7 @@ public final class AuditDaemon {
                         return origin
                     }
                     // Whatever waits in the buffer belongs before the command's effects.
-                    write(sink.writer, &pendingSince)
+                    if sink.writer.hasPendingRecords { write(sink.writer, &writeDueAt, &writeFailures) }
                     handle(command, client: client, sink: sink)
                 }
             }
