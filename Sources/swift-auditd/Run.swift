@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
     var configurationDirectory: String = "/etc/audit"
 
     @Option(name: .customShort("s"), help: ArgumentHelp(
-        "What to do with the kernel's enabled flag at start: enable, disable or nochange.", valueName: "state"))
+        "What to do with the kernel's enabled flag at start (auditd's -s).", valueName: "state"))
     var startupState: StartupState = .enable
 
     @Flag(help: "Join the kernel's read-only multicast group instead of registering, to run beside another audit daemon.")
