@@ -103,12 +103,18 @@ def rule_args(pid):
     return ["always,exit", "-F", "arch=b64", "-S", "getppid", "-F", f"pid={pid}", "-k", KEY]
 
 
-def process_cpu_seconds(pid):
-    """utime + stime of the whole process (all threads), in seconds."""
+def process_cpu_split(pid):
+    """(utime, stime) of the whole process (all threads), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of the whole process (all threads), in seconds."""
+    return sum(process_cpu_split(pid))
 
 
 def max_rss_kib(pid):
@@ -288,7 +294,8 @@ def run_case(case, args, workload_path):
         row["workload_s"] = seconds
 
         caught_up = wait_until_caught_up(reader, directory, time.monotonic() + 60)
-        row["cpu_s"] = process_cpu_seconds(reader.pid)
+        row["user_s"], row["sys_s"] = process_cpu_split(reader.pid)
+        row["cpu_s"] = row["user_s"] + row["sys_s"]
         row["rss_mib"] = max_rss_kib(reader.pid) / 1024
         row["lost"] = kernel_status()["lost"] - lost_before
         run("auditctl", "-d", *rule_args(workload_pid))
@@ -472,7 +479,8 @@ def main():
                 if "error" in row:
                     say(f"{label}: error: {row['error']}")
                 else:
-                    say(f"{label}: {row['events_per_s']:,.0f} events/s, CPU {row['cpu_s']:.2f} s, "
+                    say(f"{label}: {row['events_per_s']:,.0f} events/s, CPU {row['cpu_s']:.2f} s "
+                        f"(user {row['user_s']:.2f}, sys {row['sys_s']:.2f}), "
                         f"{row['events_on_disk']:,} events / {row['records_on_disk']:,} records on disk, "
                         f"lost {row['lost']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}"
                         + (f" ({row['note']})" if "note" in row else ""))
