@@ -77,7 +77,7 @@ bench: deps bench-tools
 	$(SWIFT) build -c release --product swift-auditd
 	$(SWIFT) build -c release --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
-	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
+	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
 
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
 # DESTDIR stages the whole tree elsewhere (packaging, tests).

@@ -102,8 +102,9 @@ for format in formats {
     }
     let perRecord = Double(cpu) / Double(corpus.records)
     say("  \(format.rawValue.uppercased()) asked, \(enriched ? "ENRICHED" : "RAW") on disk: "
-          + "\(Int(Double(corpus.records) / seconds)) records/s, "
-          + "daemon CPU \(String(format2: Double(cpu) / 1e9)) s = \(Int(perRecord)) ns/record, "
+          + "\(Int(Double(corpus.records) / seconds)) records/s (wall), "
+          + "daemon CPU \(String(format2: Double(cpu) / 1e9)) s = \(Int(perRecord)) ns/record "
+          + "(\(Int(1e9 / perRecord)) records per CPU second), "
           + "allocations/record \(allocations), lines \(lines)/\(expectedLines), "
           + "written \(summary.recordsWritten), dropped \(summary.recordsDropped), malformed \(summary.receive.malformed); "
           + "fake kernel CPU \(String(format2: Double(kernel.cpuNanoseconds) / 1e9)) s")
