@@ -17,7 +17,16 @@ final class Corpus: @unchecked Sendable {
     let notLogged: Int
     var records: Int { offsets.count }
 
-    init(records wanted: Int) {
+    enum Mix: CustomStringConvertible {
+        /// execve, openat, connect and PAM/sudo records (the type's summary).
+        case busyHost
+        /// The kernel benchmark's events: SYSCALL (getppid), PROCTITLE, EOE.
+        case getppid
+
+        var description: String { self == .busyHost ? "busy host mix" : "getppid events" }
+    }
+
+    init(records wanted: Int, mix: Mix = .busyHost) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(wanted * 330)
         var offsets: [Int] = [], lengths: [Int] = []
@@ -26,7 +35,7 @@ final class Corpus: @unchecked Sendable {
         var generator = Generator()
         var notLogged = 0
         while offsets.count < wanted {
-            generator.nextEvent { type, payload in
+            generator.nextEvent(mix) { type, payload in
                 guard offsets.count < wanted else { return }
                 offsets.append(bytes.count)
                 let length = 16 + payload.count
@@ -159,9 +168,13 @@ struct Generator {
     ]
 
     /// Makes the next event and passes each of its records to `emit` (type, payload).
-    mutating func nextEvent(_ emit: (UInt16, [UInt8]) -> Void) {
+    mutating func nextEvent(_ mix: Corpus.Mix, _ emit: (UInt16, [UInt8]) -> Void) {
         serial += 1
         milliseconds += UInt64(random(3))
+        if mix == .getppid {
+            getppid(emit)
+            return
+        }
         let pid = 20_000 + random(30_000)
         let ppid = 1_000 + random(19_000)
         let kind = random(10)
@@ -231,6 +244,17 @@ struct Generator {
         path(item: 0, name: program.exe, emit: emit)
         path(item: 1, name: "/lib64/ld-linux-x86-64.so.2", emit: emit)
         proctitle(program.arguments, emit)
+        endOfEvent(emit)
+    }
+
+    /// As the kernel benchmark's workload makes them (Benchmarks/workload.c, run as root).
+    private mutating func getppid(_ emit: (UInt16, [UInt8]) -> Void) {
+        begin()
+        add("arch=c000003e syscall=110 success=yes exit=41872 a0=0 a1=0 a2=0 a3=0 items=0 ppid=41872 pid=41890")
+        add(" auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295")
+        add(" comm=\"workload\" exe=\"/work/swift-auditd/Benchmarks/.build/workload\" key=\"swift-auditd-bench\"")
+        emit(1300, line)
+        proctitle(["/work/swift-auditd/Benchmarks/.build/workload", "300000"], emit)
         endOfEvent(emit)
     }
 

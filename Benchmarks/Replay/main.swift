@@ -2,7 +2,8 @@
 // into the real daemon loop (AuditDaemon.run: batched receive, dispatch, format, buffered write)
 // and log writer, as fast as the daemon takes them.
 //
-// usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--log-dir DIR]
+// usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--mix busy|getppid] [--log-dir DIR]
+// --mix getppid replays what the kernel benchmark's workload makes (SYSCALL, PROCTITLE, EOE).
 // Run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so to count allocations (make bench does).
 import AuditDaemon
 import AuditLog
@@ -13,6 +14,7 @@ import Glibc
 #endif
 
 var recordCount = 1_000_000
+var corpusMix = Corpus.Mix.busyHost
 var formats: [LogFormat] = [.raw, .enriched]
 var logParent = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
@@ -26,8 +28,9 @@ while let argument = arguments.next() {
         default: formats = [.raw, .enriched]
         }
     case "--log-dir": logParent = arguments.next() ?? logParent
+    case "--mix": corpusMix = arguments.next() == "getppid" ? .getppid : .busyHost
     default:
-        say("usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--log-dir DIR]")
+        say("usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--mix busy|getppid] [--log-dir DIR]")
         exit(2)
     }
 }
@@ -39,12 +42,12 @@ LoggingSystem.bootstrap { label in
 }
 
 let made = Clock.nanoseconds(CLOCK_MONOTONIC)
-let corpus = Corpus(records: recordCount)
+let corpus = Corpus(records: recordCount, mix: corpusMix)
 let madeSeconds = Double(Clock.nanoseconds(CLOCK_MONOTONIC) - made) / 1e9
 let mix = corpus.typeCounts().map { type, count in
     "\(MessageTypeNames.name(of: type)) \(count * 1000 / corpus.records / 10).\(count * 1000 / corpus.records % 10)%"
 }
-say("replay benchmark: \(corpus.records) datagrams, \(corpus.byteCount / corpus.records) bytes each on average "
+say("replay benchmark (\(corpusMix)): \(corpus.records) datagrams, \(corpus.byteCount / corpus.records) bytes each on average "
       + "(made in \(String(format1: madeSeconds)) s); mix: \(mix.joined(separator: ", "))")
 if AllocationCounter.current() == nil {
     say("  allocations: not counted (run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so)")
@@ -94,7 +97,9 @@ for format in formats {
     }
 
     let seconds = Double(ended - kernel.startedSending) / 1e9
-    let expectedLines = corpus.records - corpus.notLogged + 1  // and the registration's CONFIG_CHANGE
+    // The kernel's records auditd logs, the registration's CONFIG_CHANGE, and the daemon's own
+    // DAEMON_START/DAEMON_END.
+    let expectedLines = corpus.records - corpus.notLogged + 1 + Int(summary.daemonRecordsWritten)
     let (lines, enriched) = countLines(logFile)
     var allocations = "not counted"
     if let start = kernel.allocationsAtStart, let end = allocationsAtEnd {
