@@ -71,7 +71,7 @@ let package = Package(
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit"], swiftSettings: strict),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "AuditDaemonTests",
             dependencies: ["AuditDaemon", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
