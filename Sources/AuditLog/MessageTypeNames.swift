@@ -30,6 +30,13 @@ public struct MessageTypeNames: Sendable {
         return "UNKNOWN[\(type)]"
     }
 
+    /// The type libaudit gives `name` (`SYSCALL`, `UNKNOWN[1335]`), as auparse reads a line's
+    /// `type=` back; nil when it is no type.
+    public static func type(named name: String) -> UInt16? {
+        let number = CAudit_message_type_number(name)
+        return number >= 0 && number <= Int32(UInt16.max) ? UInt16(number) : nil
+    }
+
     static func makePrefix(_ type: UInt16) -> [UInt8] {
         Array("type=\(name(of: type)) msg=".utf8)
     }

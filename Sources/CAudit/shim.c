@@ -94,3 +94,27 @@ int CAudit_pidfd_send_signal(int pidfd, int signal) {
     return -1;
 #endif
 }
+
+int CAudit_message_type_number(const char *name) {
+    return audit_name_to_msg_type(name);
+}
+
+int CAudit_machine_of_arch(unsigned int arch) {
+    return audit_elf_to_machine(arch);
+}
+
+const char *CAudit_machine_name(int machine) {
+    return audit_machine_to_name(machine);
+}
+
+int CAudit_detect_machine(void) {
+    return audit_detect_machine();
+}
+
+int CAudit_last_direct_machine(void) {
+    return MACH_AARCH64;
+}
+
+const char *CAudit_system_call_name(int number, int machine) {
+    return audit_syscall_to_name(number, machine);
+}

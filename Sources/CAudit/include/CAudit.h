@@ -5,7 +5,8 @@
 // - wrappers for function-like macros, which Swift cannot import;
 // - a batched receive that reports each datagram's sender port id, so the `sockaddr_nl` casts stay
 //   out of Swift;
-// - libaudit's message-type name table, the one auditd and ausearch use themselves.
+// - libaudit's message-type, machine and system-call name tables, the ones auditd and ausearch
+//   use themselves.
 //
 // No buffering, policy or allocation happens here: the caller owns every byte.
 #ifndef CAUDIT_H
@@ -72,5 +73,26 @@ int CAudit_pidfd_send_signal(int pidfd, int signal);
 /// libaudit's name for an audit message type (`SYSCALL`, `PATH`, ...), or NULL when libaudit does
 /// not know the type. auditd 3.0.9 names types with this same table.
 const char *CAudit_message_type_name(int type);
+
+/// libaudit's number for a message type name (`SYSCALL`, `UNKNOWN[1335]`, ...), or -1. auparse reads
+/// a record's type back from its line with this, so tests use it to turn a line into a record.
+int CAudit_message_type_number(const char *name);
+
+/// The machine (libaudit's `machine_t`) an audit arch value (`AUDIT_ARCH_*`, the `arch=` field)
+/// stands for, or -1 when libaudit does not know it.
+int CAudit_machine_of_arch(unsigned int arch);
+
+/// libaudit's name for a machine (`x86_64`, `i386`, `aarch64`, ...), or NULL.
+const char *CAudit_machine_name(int machine);
+
+/// The machine this process runs on, as libaudit detects it (`uname`), or -1.
+int CAudit_detect_machine(void);
+
+/// The last machine auparse 3.0.9 takes from a record's `arch=` field as is (`MACH_AARCH64`); a
+/// larger one is read again from the field's text (`auparse/interpret.c: print_arch`).
+int CAudit_last_direct_machine(void);
+
+/// libaudit's name for system call `number` on `machine`, or NULL. The string is static.
+const char *CAudit_system_call_name(int number, int machine);
 
 #endif
