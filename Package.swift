@@ -67,7 +67,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // The fake kernel and other helpers; used by tests only.
-        .target(name: "AuditTestKit", dependencies: ["AuditNetlink", "AuditProtocol"], swiftSettings: strict),
+        .target(name: "AuditTestKit", dependencies: ["AuditNetlink", "AuditProtocol", "AuditLog"], swiftSettings: strict),
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),

@@ -1,0 +1,56 @@
+/// Appends text to memory the caller made big enough: the scratch space enrichment builds a value
+/// in. No checks beyond a debug assertion; the callers bound every value they write.
+struct TextSink {
+    let base: UnsafeMutablePointer<UInt8>
+    let capacity: Int
+    private(set) var count = 0
+
+    init(base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        assert(count < capacity)
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        assert(count + bytes.count <= capacity)
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+    }
+
+    /// `value` in decimal, as `%d`/`%u` print it.
+    mutating func append(decimal value: Int64) {
+        if value < 0 {
+            append(UInt8(ascii: "-"))
+            append(decimal: UInt64(0 &- UInt64(bitPattern: value)))
+        } else {
+            append(decimal: UInt64(value))
+        }
+    }
+
+    mutating func append(decimal value: UInt64) {
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes: room for 20 digits
+        var length = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            repeat {
+                scratch[31 - length] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                length += 1
+            } while rest > 0
+            append(UnsafeRawBufferPointer(rebasing: scratch[(32 - length)...]))
+        }
+    }
+}
