@@ -28,11 +28,15 @@ public final class AuditDaemon {
     var state = DaemonStateReport()
     /// Folded signals already reported.
     var reportedCoalesced: UInt64 = 0
+    /// Writes the ENRICHED part of each line when `log_format = ENRICHED`; nil for the default,
+    /// names from the system's account databases. Tests pass one with names of their own.
+    let enricher: RecordEnricher?
 
     public init(configuration: AuditdConfiguration, options: DaemonOptions, socket: AuditSocket,
                 control: DaemonControl, logger: Logger, processID: UInt32 = UInt32(getpid()),
                 kernelCommandLine: KernelCommandLine? = KernelCommandLine.current(),
-                notifier: SystemdNotifier? = nil, stamper: DaemonRecordStamper = DaemonRecordStamper()) {
+                notifier: SystemdNotifier? = nil, stamper: DaemonRecordStamper = DaemonRecordStamper(),
+                enricher: RecordEnricher? = nil) {
         self.configuration = configuration
         self.options = options
         self.socket = socket
@@ -43,6 +47,7 @@ public final class AuditDaemon {
         self.notifier = notifier ?? SystemdNotifier(address: nil, logger: logger)
         self.identity = ProcessIdentity.current(pid: processID)
         self.stamper = stamper
+        self.enricher = enricher
     }
 
     /// What a run did, for the closing diagnostics and for tests.
@@ -79,12 +84,9 @@ public final class AuditDaemon {
         }
         let writer: AuditLogWriter
         do {
-            writer = try AuditLogWriter(path: configuration.logFile, format: configuration.logFormat)
+            writer = try AuditLogWriter(path: configuration.logFile, format: configuration.logFormat, enricher: enricher)
         } catch {
             throw AuditDaemonError(.startFailure, "cannot open the audit log", cause: error)
-        }
-        if configuration.logFormat == .enriched {
-            logger.warning("log_format ENRICHED is not built yet; writing RAW lines")
         }
         let client = AuditClient(socket: socket, logger: logger)
         let sink = RecordSink(writer: writer)

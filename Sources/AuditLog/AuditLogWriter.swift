@@ -3,7 +3,7 @@ import AuditProtocol
 import Glibc
 #endif
 
-/// Appends records to the audit log as auditd's lines, in batches: lines are formatted into one
+/// Appends records to the audit log as auditd's lines (RAW or ENRICHED), in batches: lines are formatted into one
 /// buffer and written with one `write(2)` when it fills or when the daemon asks (the socket went
 /// quiet, or the batch window closed).
 ///
@@ -15,6 +15,8 @@ public final class AuditLogWriter {
     public let path: String
     public let format: LogFormat
     public let formatter: RecordFormatter
+    /// Adds the ENRICHED part behind each RAW line; nil for RAW.
+    public let enricher: RecordEnricher?
     private var descriptor: Int32
     private let buffer: OutputBuffer
     /// Records formatted into the buffer and not yet written.
@@ -26,11 +28,14 @@ public final class AuditLogWriter {
     /// The size of the file, kept in memory as auditd does.
     public private(set) var fileSize: UInt64 = 0
 
+    /// - Parameter enricher: what writes the ENRICHED part when `format` is `.enriched`; by default
+    ///   one that asks the system's account databases.
     public init(path: String, format: LogFormat = .raw, formatter: RecordFormatter = RecordFormatter(),
-                bufferSize: Int = defaultBufferSize) throws(AuditLogError) {
+                enricher: RecordEnricher? = nil, bufferSize: Int = defaultBufferSize) throws(AuditLogError) {
         self.path = path
         self.format = format
         self.formatter = formatter
+        self.enricher = format == .enriched ? enricher ?? RecordEnricher() : nil
         buffer = OutputBuffer(capacity: bufferSize)
         descriptor = try LogFile.open(path: path)
         try startOnNewLine()
@@ -42,12 +47,20 @@ public final class AuditLogWriter {
 
     /// Appends one record's line. Writes the buffer out first when the line might not fit.
     public func append(type: UInt16, payload: UnsafeRawBufferPointer) {
-        let needed = formatter.maximumLineLength(payloadLength: payload.count)
+        var needed = formatter.maximumLineLength(payloadLength: payload.count)
+        if enricher != nil { needed += RecordEnricher.maximumAddedLength }
         guard makeRoom(needed) else {
             recordsDropped += 1
             return
         }
-        formatter.appendRaw(type: type, payload: payload, to: buffer)
+        if let enricher {
+            let lineStart = buffer.count
+            formatter.appendRawText(type: type, payload: payload, to: buffer)
+            enricher.appendInterpretations(type: type, lineStart: lineStart, to: buffer)
+            buffer.append(byte: 0x0A)
+        } else {
+            formatter.appendRaw(type: type, payload: payload, to: buffer)
+        }
         bufferedRecords += 1
     }
 

@@ -23,23 +23,25 @@ final class DaemonHarness: Sendable {
     ///   - notifyAddress: the socket systemd notifications go to, or nil for none.
     init(_ behaviour: FakeKernel.Behaviour = FakeKernel.Behaviour(), options: DaemonOptions = DaemonOptions(),
          commandLine: String = "BOOT_IMAGE=/vmlinuz audit=1", keepsRunDirectory: Bool = false,
-         notifyAddress: String? = nil) throws {
+         notifyAddress: String? = nil, logFormat: LogFormat = .raw, enricher: RecordEnricher? = nil) throws {
         kernel = try FakeKernel(behaviour)
         directory = try TemporaryDirectory()
         control = try DaemonControl()
         // The daemon reads auditd.conf from the directory again on a reload.
-        try directory.write("log_file = \(directory.appending("log/audit.log"))\nlog_format = RAW\n", to: "auditd.conf")
+        try directory.write("log_file = \(directory.appending("log/audit.log"))\nlog_format = \(logFormat.rawValue.uppercased())\n",
+                            to: "auditd.conf")
         var options = options
         options.configurationDirectory = directory.path
         if keepsRunDirectory { options.runDirectory = RunDirectory(directory.appending("run")) }
         let logger = Logger(label: "test")
         let daemon = AuditDaemon(
-            configuration: AuditdConfiguration(logFile: directory.appending("log/audit.log"), logFormat: .raw),
+            configuration: AuditdConfiguration(logFile: directory.appending("log/audit.log"), logFormat: logFormat),
             options: options, socket: kernel.daemonSocket, control: control,
             logger: logger, processID: Self.pid,
             kernelCommandLine: KernelCommandLine(text: commandLine),
             notifier: SystemdNotifier(address: notifyAddress, logger: logger),
-            stamper: DaemonRecordStamper(firstSerial: 500, clock: { (1_700_000_100, 7) }))
+            stamper: DaemonRecordStamper(firstSerial: 500, clock: { (1_700_000_100, 7) }),
+            enricher: enricher)
         // The daemon is handed to its thread and used only there.
         nonisolated(unsafe) let handedOver = daemon
         let thread = Thread { [self] in
