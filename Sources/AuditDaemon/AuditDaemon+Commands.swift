@@ -69,7 +69,6 @@ extension AuditDaemon {
         logger.notice("rotating the log: \(reason)")
         rotateLog(sink: sink, reason: reason)
         write(.rotated(sender: sender), to: sink)
-        state.rotations += 1
         state.lastRotation = DaemonRecordStamper.wallClock().seconds
         state.lastRotationReason = reason
         reportState(client: client, sink: sink, askKernel: false)
@@ -91,7 +90,9 @@ extension AuditDaemon {
         logger.notice("configuration change requested by pid=\(sender.pid) auid=\(sender.auid) subj=\(sender.context ?? "?")")
         let new: AuditdConfiguration
         do {
-            (new, _) = try AuditdConfiguration.load(directory: options.configurationDirectory)
+            let loaded = try AuditdConfiguration.read(directory: options.configurationDirectory)
+            for note in loaded.notes { logger.notice("\(note)") }
+            new = loaded.configuration
         } catch {
             logger.error("keeping the running configuration: \(error)")
             write(.reconfigurationFailed(sender: sender), to: sink)
@@ -110,66 +111,6 @@ extension AuditDaemon {
         resumeLogging(sink: sink)
         write(.resumed(sender: sender), to: sink)
         reportState(client: client, sink: sink, askKernel: false)
-    }
-
-    // MARK: - The log files
-
-    /// Until the log-files work lands (AuditLogWriter.rotate(reason:)): auditd's default rotation,
-    /// `num_logs = 5`: `audit.log.3` → `.4`, …, `audit.log` → `.1`, then a new `audit.log`.
-    func rotateLog(sink: RecordSink, reason: String) {
-        let path = configuration.logFile
-        do { try sink.writer.flushAndSync() } catch {
-            logger.error("cannot write the log before rotating it", metadata: ["error": "\(error)"])
-        }
-        let numLogs = 5
-        for index in stride(from: numLogs - 2, through: 1, by: -1) {
-            _ = rename("\(path).\(index)", "\(path).\(index + 1)")
-        }
-        if rename(path, "\(path).1") != 0 {
-            logger.error("cannot rotate \(path): \(String(cString: strerror(errno)))")
-        }
-        _ = chmod("\(path).1", 0o400)
-        replaceWriter(sink: sink, path: path, format: configuration.logFormat)
-    }
-
-    /// Until the log-files work lands: logging is never suspended, so there is nothing to resume
-    /// beyond reopening a log that was moved away.
-    func resumeLogging(sink: RecordSink) {
-        if access(configuration.logFile, F_OK) != 0 {
-            replaceWriter(sink: sink, path: configuration.logFile, format: configuration.logFormat)
-        }
-    }
-
-    /// Applies a reloaded configuration: a new log file or format takes effect at once, a new
-    /// `priority_boost` moves the daemon's priority by the difference.
-    func apply(_ new: AuditdConfiguration, sink: RecordSink) {
-        let old = configuration
-        configuration = new
-        if old.priorityBoost != new.priorityBoost {
-            let base = ProcessTuning.currentNice() + old.priorityBoost
-            if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, base - new.priorityBoost) != 0 {
-                logger.warning("cannot change the daemon's priority to priority_boost \(new.priorityBoost): \(String(cString: strerror(errno)))")
-            }
-        }
-        if old.logFile != new.logFile || old.logFormat != new.logFormat {
-            replaceWriter(sink: sink, path: new.logFile, format: new.logFormat)
-        }
-    }
-
-    /// Writes what the writer holds, then continues in a new writer on `path`. If the new file
-    /// cannot be opened, the old writer stays.
-    func replaceWriter(sink: RecordSink, path: String, format: LogFormat) {
-        do { try sink.writer.flushAndSync() } catch {
-            logger.error("cannot write the log before reopening it", metadata: ["error": "\(error)"])
-        }
-        do {
-            let writer = try AuditLogWriter(path: path, format: format)
-            sink.retired.written += sink.writer.recordsWritten
-            sink.retired.dropped += sink.writer.recordsDropped
-            sink.writer = writer
-        } catch {
-            logger.error("cannot open \(path); still writing to \(sink.writer.path)", metadata: ["error": "\(error)"])
-        }
     }
 
     // MARK: - Records and the state report
@@ -202,6 +143,10 @@ extension AuditDaemon {
         state.logFile = writer.path
         state.logFormat = configuration.logFormat.rawValue
         state.logSize = writer.fileSize
+        state.writingToLogs = writer.isWriting
+        if case let .suspended(reason) = writer.suspension { state.suspension = reason } else { state.suspension = nil }
+        state.rotations = writer.rotations
+        state.losses.notLogged = writer.recordsNotLogged
         state.rotatedFiles = Self.rotatedFileCount(of: writer.path)
         state.recordsReceived = client.counters.records
         state.recordsWritten = writer.recordsWritten + sink.retired.written

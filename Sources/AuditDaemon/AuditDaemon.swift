@@ -31,12 +31,15 @@ public final class AuditDaemon {
     /// Writes the ENRICHED part of each line when `log_format = ENRICHED`; nil for the default,
     /// names from the system's account databases. Tests pass one with names of their own.
     let enricher: RecordEnricher?
+    /// What the disk actions `exec`, `single` and `halt` run; tests replace it.
+    let systemActions: any SystemActions
 
     public init(configuration: AuditdConfiguration, options: DaemonOptions, socket: AuditSocket,
                 control: DaemonControl, logger: Logger, processID: UInt32 = UInt32(getpid()),
                 kernelCommandLine: KernelCommandLine? = KernelCommandLine.current(),
                 notifier: SystemdNotifier? = nil, stamper: DaemonRecordStamper = DaemonRecordStamper(),
-                enricher: RecordEnricher? = nil) {
+                enricher: RecordEnricher? = nil,
+                systemActions: any SystemActions = SystemCommands()) {
         self.configuration = configuration
         self.options = options
         self.socket = socket
@@ -48,6 +51,7 @@ public final class AuditDaemon {
         self.identity = ProcessIdentity.current(pid: processID)
         self.stamper = stamper
         self.enricher = enricher
+        self.systemActions = systemActions
     }
 
     /// What a run did, for the closing diagnostics and for tests.
@@ -58,6 +62,9 @@ public final class AuditDaemon {
         /// `DAEMON_*` records written (counted in `recordsWritten` too).
         public var daemonRecordsWritten: UInt64 = 0
         public var recordsDropped: UInt64 = 0
+        /// Records not written because logging was suspended (a disk or size action) or
+        /// `write_logs = no`.
+        public var recordsNotLogged: UInt64 = 0
         /// Records the kernel held before registration and delivered to us.
         public var heldRecordsCollected: UInt64?
         /// The kernel's `lost` counter at registration and at the stop.
@@ -82,12 +89,7 @@ public final class AuditDaemon {
             options.runDirectory?.removePIDFile(ifNaming: Int32(bitPattern: processID))
             options.runDirectory?.removeState()
         }
-        let writer: AuditLogWriter
-        do {
-            writer = try AuditLogWriter(path: configuration.logFile, format: configuration.logFormat, enricher: enricher)
-        } catch {
-            throw AuditDaemonError(.startFailure, "cannot open the audit log", cause: error)
-        }
+        let writer = try openLog()
         let client = AuditClient(socket: socket, logger: logger)
         let sink = RecordSink(writer: writer)
         write(.start(version: SwiftAuditdVersion.current, format: configuration.logFormat.rawValue,
@@ -120,6 +122,7 @@ public final class AuditDaemon {
         summary.receive = client.counters
         summary.recordsWritten = sink.writer.recordsWritten + sink.retired.written
         summary.recordsDropped = sink.writer.recordsDropped + sink.retired.dropped
+        summary.recordsNotLogged = sink.writer.recordsNotLogged + sink.writer.pendingRecords
         summary.daemonRecordsWritten = state.daemonRecordsWritten
         summary.heldRecordsCollected = sink.tracker?.collected
         logSummary(summary)
@@ -342,10 +345,12 @@ public final class AuditDaemon {
                 failures = WriteFailures()
             }
         } catch {
+            // The writer ran disk_full_action or disk_error_action and said what auditd says
+            // (or nothing, for `ignore`); here only the next attempt is scheduled.
             failures.count += 1
             writeDueAt = MonotonicClock.now() + failures.retryDelayMilliseconds
             if failures.shouldReport {
-                logger.error("cannot write the audit log; keeping the records in memory and trying again",
+                logger.debug("cannot write the audit log; keeping the records in memory and trying again",
                              metadata: ["error": "\(error)", "failed_writes": "\(failures.count)",
                                         "retry_in_ms": "\(failures.retryDelayMilliseconds)"])
             }
@@ -439,8 +444,14 @@ public final class AuditDaemon {
         if let start = summary.lostAtRegistration, let end = summary.lostAtStop {
             metadata["kernel_lost_while_running"] = "\(end &- start)"
         }
+        metadata["not_logged"] = "\(summary.recordsNotLogged)"
+        if summary.recordsNotLogged > 0 {
+            let why = configuration.writeLogs ? "logging was suspended" : "write_logs = no"
+            logger.warning("\(summary.recordsNotLogged) received records were not written: \(why)")
+        }
         if summary.recordsDropped == 0 {
-            logger.notice("stopped; every received record is on disk", metadata: metadata)
+            logger.notice("stopped; every received record is on disk\(summary.recordsNotLogged > 0 ? " or counted as not logged" : "")",
+                          metadata: metadata)
         } else {
             logger.error("stopped; \(summary.recordsDropped) received records could not be written to \(configuration.logFile)",
                          metadata: metadata)

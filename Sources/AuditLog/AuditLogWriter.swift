@@ -3,50 +3,149 @@ import AuditProtocol
 import Glibc
 #endif
 
-/// Appends records to the audit log as auditd's lines (RAW or ENRICHED), in batches: lines are formatted into one
-/// buffer and written with one `write(2)` when it fills or when the daemon asks (the socket went
-/// quiet, or the batch window closed).
+/// Appends records to the audit log as auditd's lines (RAW or ENRICHED), in batches, and keeps the log files the
+/// way auditd does: rotation, flush modes, permissions, disk-space actions.
 ///
-/// A write that fails keeps its bytes in the buffer, to be written by the next `flush()`; a record
-/// is only dropped when the buffer is full of bytes that cannot be written, and it is counted.
+/// Lines are formatted into one buffer and written with one `write(2)` when it fills or when the
+/// daemon asks (the socket went quiet, or the batch window closed). After each write the writer
+/// does what auditd does after each record (src/auditd-event.c: `write_to_log`,
+/// `check_log_file_size`, `check_space_left`): sync every `freq` records, act on `max_log_file`,
+/// and sample free space, at most once per `DiskSpacePolicy.checkIntervalMilliseconds`.
+///
+/// Nothing is lost silently: a write that fails keeps its bytes in the buffer for the next
+/// `flush()`; a write the disk cuts short in the middle of a line is cut back to the last whole
+/// line (`ftruncate`), so the file never ends in half a record; a record is dropped only when the
+/// buffer is full of bytes the disk will not take, and records that arrive while logging is
+/// suspended are counted.
+///
+/// Not thread-safe: one thread (the daemon's record loop) uses it. Only `incremental_async`
+/// syncs run on a thread of their own.
 public final class AuditLogWriter {
     public static let defaultBufferSize = 256 * 1024
 
-    public let path: String
-    public let format: LogFormat
-    public let formatter: RecordFormatter
+    /// Why the writer is not writing.
+    public enum Suspension: Sendable, Equatable {
+        /// `write_logs = no`.
+        case notLogging
+        /// A `suspend` or `exec` action, a failed reopen, or `max_log_file_action = suspend`.
+        case suspended(reason: String)
+    }
+
+    public private(set) var settings: LogSettings
+    public var path: String { settings.path }
+    /// The line format; `setFormat(_:enricher:)` changes it between batches (a reload).
+    public private(set) var format: LogFormat
+    /// The RAW part of each line (`node=` prefix, type name, payload). A reload may replace it.
+    public var formatter: RecordFormatter
     /// Adds the ENRICHED part behind each RAW line; nil for RAW.
-    public let enricher: RecordEnricher?
-    private var descriptor: Int32
+    public private(set) var enricher: RecordEnricher?
+    /// The live log and its rotated files.
+    public var files: LogFileSet { LogFileSet(path: settings.path) }
+    /// nil while writing.
+    public private(set) var suspension: Suspension?
+
+    private var descriptor: Int32 = -1
     private let buffer: OutputBuffer
+    private let systemActions: any SystemActions
+    private let onEvent: (LogFileEvent) -> Void
+    private var backgroundSync: BackgroundSync?
+
     /// Records formatted into the buffer and not yet written.
     private var bufferedRecords: UInt64 = 0
+    /// Bytes at the front of the buffer already on disk: a line a short write cut in two.
+    private var writtenPrefix = 0
     /// Lines written to the file by this writer.
     public private(set) var recordsWritten: UInt64 = 0
     /// Records that could not be written: the buffer was full of bytes the disk would not take.
     public private(set) var recordsDropped: UInt64 = 0
-    /// The size of the file, kept in memory as auditd does.
+    /// Records not written because logging was suspended or `write_logs = no`.
+    public private(set) var recordsNotLogged: UInt64 = 0
+    /// The size of the live file, kept in memory as auditd does (set at open, 0 for a new file).
     public private(set) var fileSize: UInt64 = 0
+    /// Rotations done (size, request or disk action).
+    public private(set) var rotations: UInt64 = 0
+    /// Lines a full disk took only part of, cut back off the file to be written whole later.
+    public private(set) var tornLinesCutBack: UInt64 = 0
+    /// Syncs done inline (`incremental`) or handed to the sync thread (`incremental_async`).
+    public private(set) var syncsRequested: UInt64 = 0
+    /// Syncs the `incremental_async` thread has finished.
+    public var backgroundSyncsCompleted: UInt64 { backgroundSync?.completed.load(ordering: .relaxed) ?? 0 }
 
+    // auditd's state flags (`fs_space_left`, `fs_space_warning`, `fs_admin_space_warning`,
+    // `disk_err_warning`), cleared by `resume()`.
+    private var diskFull = false
+    private var spaceWarned = false
+    private var adminSpaceWarned = false
+    private var diskErrorWarnings = 0
+    /// The last write failed; the next one that works is reported.
+    private var failing = false
+    /// The size limit was reported for this file (syslog action).
+    private var sizeReported = false
+    private var lastSpaceCheck: Int64 = .min
+    private var nextSyncAt: UInt64 = 0
+    /// The last rotated file known to exist (keep_logs), auditd's `last_log`.
+    private var lastShifted = 0
+
+    /// Opens (or creates) the log as auditd does at start: permissions repaired, file opened,
+    /// then the size checked, excess rotated files removed and free space sampled.
     /// - Parameter enricher: what writes the ENRICHED part when `format` is `.enriched`; by default
     ///   one that asks the system's account databases.
-    public init(path: String, format: LogFormat = .raw, formatter: RecordFormatter = RecordFormatter(),
-                enricher: RecordEnricher? = nil, bufferSize: Int = defaultBufferSize) throws(AuditLogError) {
-        self.path = path
+    public init(settings: LogSettings, format: LogFormat = .raw, formatter: RecordFormatter = RecordFormatter(),
+                enricher: RecordEnricher? = nil, bufferSize: Int = defaultBufferSize, systemActions: any SystemActions,
+                onEvent: @escaping (LogFileEvent) -> Void = { _ in }) throws(AuditLogError) {
+        self.settings = settings
         self.format = format
         self.formatter = formatter
         self.enricher = format == .enriched ? enricher ?? RecordEnricher() : nil
+        self.systemActions = systemActions
+        self.onEvent = onEvent
         buffer = OutputBuffer(capacity: bufferSize)
-        descriptor = try LogFile.open(path: path)
-        try startOnNewLine()
+        resetSyncSchedule()
+        configureBackgroundSync()
+        guard settings.writeLogs else {
+            suspension = .notLogging
+            return
+        }
+        repairPermissions()
+        try openLog()
+        checkSize()
+        removeExcessLogs()
+        checkSpace(now: MonotonicClock.milliseconds())
     }
 
-    deinit { close(descriptor) }
+    /// A log at `path` with auditd's compiled defaults: no rotation, no sync, no disk actions
+    /// beyond a diagnostic.
+    public convenience init(path: String, format: LogFormat = .raw, formatter: RecordFormatter = RecordFormatter(),
+                            enricher: RecordEnricher? = nil, bufferSize: Int = defaultBufferSize) throws(AuditLogError) {
+        try self.init(settings: LogSettings(path: path), format: format, formatter: formatter, enricher: enricher,
+                      bufferSize: bufferSize, systemActions: NoSystemActions())
+    }
 
-    public var hasPendingRecords: Bool { !buffer.isEmpty }
+    /// Switches between RAW and ENRICHED lines (a reload); the next line is in the new format.
+    public func setFormat(_ format: LogFormat, enricher: RecordEnricher? = nil) {
+        self.format = format
+        self.enricher = format == .enriched ? enricher ?? self.enricher ?? RecordEnricher() : nil
+    }
+
+    deinit {
+        backgroundSync?.stop()
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// Whether records wait in the buffer and the writer can write them now.
+    public var hasPendingRecords: Bool { suspension == nil && buffer.count > writtenPrefix }
+    /// Records in the buffer, not yet on disk.
+    public var pendingRecords: UInt64 { bufferedRecords }
+    public var isWriting: Bool { suspension == nil }
+
+    // MARK: - The record path
 
     /// Appends one record's line. Writes the buffer out first when the line might not fit.
     public func append(type: UInt16, payload: UnsafeRawBufferPointer) {
+        guard suspension == nil else {
+            recordsNotLogged += 1
+            return
+        }
         var needed = formatter.maximumLineLength(payloadLength: payload.count)
         if enricher != nil { needed += RecordEnricher.maximumAddedLength }
         guard makeRoom(needed) else {
@@ -65,64 +164,560 @@ public final class AuditLogWriter {
     }
 
     /// Makes `needed` bytes available, writing the buffer out if it must. False when the buffer
-    /// cannot take the line even after a write (the disk refuses bytes).
+    /// cannot take the line even after a write (the disk refuses bytes, or logging stopped).
     private func makeRoom(_ needed: Int) -> Bool {
         if buffer.available >= needed { return true }
         _ = try? flush()
-        return buffer.available >= needed
+        return suspension == nil && buffer.available >= needed
     }
 
-    /// Writes everything buffered. On failure the unwritten bytes stay buffered and the error is
-    /// thrown; the next call tries again.
+    /// Writes everything buffered. On failure the disk action runs, the unwritten bytes stay
+    /// buffered and the error is thrown; the next call tries again. While logging is suspended
+    /// this does nothing.
     public func flush() throws(AuditLogError) {
-        while !buffer.isEmpty {
-            let written = write(descriptor, buffer.base, buffer.count)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw AuditLogError("cannot write log file", cause: SystemCallError("write", errno: errno, subject: path))
+        defer { reportBackgroundSyncError() }
+        while suspension == nil, buffer.count > writtenPrefix {
+            let end = writeEnd()
+            let written = Glibc.write(descriptor, buffer.base + writtenPrefix, end - writtenPrefix)
+            if written <= 0 {
+                let code = written == 0 ? EIO : errno
+                if code == EINTR { continue }
+                try writeFailed(code)
             }
             fileSize += UInt64(written)
-            if written == buffer.count {
-                recordsWritten += bufferedRecords
-                bufferedRecords = 0
-            } else {
-                // Count the whole lines that made it; the rest of a torn line is written next time.
-                recordsWritten += countNewlines(in: UnsafeRawBufferPointer(start: buffer.base, count: written))
-                bufferedRecords = countNewlines(in: UnsafeRawBufferPointer(start: buffer.base + written, count: buffer.count - written))
-            }
-            buffer.consume(written)
+            consumeWritten(writtenPrefix + written)
+            afterWrite()
         }
     }
 
     /// Writes everything buffered, then asks the kernel to put it on the disk.
     public func flushAndSync() throws(AuditLogError) {
         try flush()
+        guard descriptor >= 0 else { return }
         guard fsync(descriptor) == 0 else {
             throw AuditLogError("cannot sync log file", cause: SystemCallError("fsync", errno: errno, subject: path))
         }
     }
 
+    /// The end of the next write: the whole buffer, or, when the size action ends the file, the
+    /// line that brings the file to `max_log_file` (auditd checks the size after every record,
+    /// so a rotated file ends with that line).
+    private func writeEnd() -> Int {
+        let rotation = settings.rotation
+        guard let limit = rotation.sizeLimit, endsFileAtLimit else { return buffer.count }
+        let remaining = limit > fileSize ? Int(clamping: limit - fileSize) : 0
+        let from = writtenPrefix + max(remaining, 1) - 1
+        guard from < buffer.count, let newline = memchr(buffer.base + from, 0x0A, buffer.count - from) else {
+            return buffer.count
+        }
+        return buffer.base.distance(to: newline) + 1
+    }
+
+    private var endsFileAtLimit: Bool {
+        switch settings.rotation.action {
+        case .suspend, .keepLogs: true
+        case .rotate: settings.rotation.numLogs > 1
+        case .ignore, .syslog: false
+        }
+    }
+
+    /// The first `total` bytes of the buffer are on disk: forget the whole lines among them and
+    /// remember how much of a cut line is.
+    private func consumeWritten(_ total: Int) {
+        if total == buffer.count {
+            recordsWritten += bufferedRecords
+            bufferedRecords = 0
+            buffer.consume(total)
+            writtenPrefix = 0
+            return
+        }
+        var whole = total
+        while whole > 0, buffer.base.load(fromByteOffset: whole - 1, as: UInt8.self) != 0x0A { whole -= 1 }
+        let lines = countNewlines(UnsafeRawBufferPointer(start: buffer.base, count: whole))
+        recordsWritten += lines
+        bufferedRecords -= lines
+        buffer.consume(whole)
+        writtenPrefix = total - whole
+    }
+
+    private func afterWrite() {
+        if failing, buffer.isEmpty {
+            // Recovered only once everything that waited is on disk.
+            failing = false
+            diskFull = false
+            diskErrorWarnings = 0
+            emit(.diskRecovered, .notice, "Audit daemon is writing to \(path) again")
+        }
+        guard writtenPrefix == 0 else { return }
+        syncIfDue()
+        checkSize()
+        let now = MonotonicClock.milliseconds()
+        if lastSpaceCheck == .min || now - lastSpaceCheck >= settings.space.checkIntervalMilliseconds {
+            checkSpace(now: now)
+        }
+    }
+
+    private func writeFailed(_ code: Int32) throws(AuditLogError) {
+        cutTornLine()
+        failing = true
+        if code == ENOSPC {
+            diskFullReached()
+        } else {
+            diskError("write", code)
+        }
+        throw AuditLogError("cannot write log file", cause: SystemCallError("write", errno: code, subject: path))
+    }
+
+    /// Cuts a line the disk took only part of back off the file, so the file ends on a whole
+    /// line; the line stays buffered and is written whole later.
+    private func cutTornLine() {
+        guard writtenPrefix > 0, descriptor >= 0 else { return }
+        let whole = fileSize - UInt64(writtenPrefix)
+        if ftruncate(descriptor, off_t(whole)) == 0 {
+            tornLinesCutBack += 1
+            fileSize = whole
+            writtenPrefix = 0
+        }
+    }
+
+    // MARK: - Flushing
+
+    private func resetSyncSchedule() {
+        let freq = UInt64(max(settings.freq, 0))
+        nextSyncAt = freq == 0 ? .max : (recordsWritten / freq + 1) * freq
+    }
+
+    /// After the write that carries the record count past a multiple of `freq`, one sync.
+    private func syncIfDue() {
+        guard settings.flush.isIncremental, recordsWritten >= nextSyncAt else { return }
+        resetSyncSchedule()
+        syncsRequested += 1
+        if settings.flush == .incremental {
+            if fsync(descriptor) != 0 { diskError("fsync", errno) }
+        } else {
+            backgroundSync?.request(descriptor)
+        }
+    }
+
+    private func configureBackgroundSync() {
+        if settings.flush == .incrementalAsync {
+            if backgroundSync == nil { backgroundSync = BackgroundSync() }
+        } else if let running = backgroundSync {
+            running.stop()
+            backgroundSync = nil
+        }
+    }
+
+    private func reportBackgroundSyncError() {
+        if let code = backgroundSync?.takeError() { diskError("fsync", code) }
+    }
+
+    // MARK: - Opening and closing
+
+    private func openLog() throws(AuditLogError) {
+        let opened = try LogFile.open(path: settings.path, mode: settings.liveMode, group: settings.readerGroup,
+                                      sync: LogFile.SyncFlags(settings.flush))
+        descriptor = opened.descriptor
+        fileSize = opened.size
+        sizeReported = false
+        suspension = nil
+        if !opened.created { startOnNewLine() }
+    }
+
     /// A process killed in the middle of a write can leave half a line at the end of the file;
     /// the first new line must not be glued to it.
-    private func startOnNewLine() throws(AuditLogError) {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw AuditLogError("cannot inspect log file", cause: SystemCallError("fstat", errno: errno, subject: path))
-        }
-        fileSize = UInt64(info.st_size)
-        guard info.st_size > 0 else { return }
+    private func startOnNewLine() {
+        guard fileSize > 0 else { return }
         var last: UInt8 = 0
         let readFD = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard readFD >= 0 else { return }
         defer { close(readFD) }
-        if pread(readFD, &last, 1, info.st_size - 1) == 1, last != 0x0A {
-            buffer.append(byte: 0x0A)
+        if pread(readFD, &last, 1, off_t(fileSize - 1)) == 1, last != 0x0A {
+            var newline: UInt8 = 0x0A
+            if Glibc.write(descriptor, &newline, 1) == 1 { fileSize += 1 }
         }
     }
 
-    private func countNewlines(in bytes: UnsafeRawBufferPointer) -> UInt64 {
+    private func closeLog() {
+        guard descriptor >= 0 else { return }
+        cutTornLine()
+        if settings.flush != .none { _ = fsync(descriptor) }
+        close(descriptor)
+        descriptor = -1
+    }
+
+    /// Stops writing until `resume()`. Buffered records are kept and written after it.
+    private func suspend(_ message: String) {
+        closeLog()
+        suspension = .suspended(reason: message)
+        emit(.suspended, .critical, message)
+    }
+
+    /// Sets rotated files to 0400/0440 and the reader group (auditd's `fix_disk_permissions`).
+    private func repairPermissions() {
+        let failed = files.repairRotated(below: max(settings.rotation.numLogs, 2), mode: settings.rotatedMode,
+                                         group: settings.readerGroup)
+        for name in failed {
+            emit(.warning, .warning, "cannot set the permissions of rotated log \(name); it is not a regular file owned by root")
+        }
+    }
+
+    // MARK: - Operations (signals call these through the daemon)
+
+    /// Rotates now (SIGUSR1, `auditctl --signal rotate`): what is buffered is written to the
+    /// current file first. With `keep_logs` every rotated file shifts up, otherwise `num_logs`
+    /// files are kept (auditd: `rotate_logs_now`).
+    public func rotate(reason: String) {
+        guard settings.writeLogs else { return }
+        _ = try? flush()
+        if settings.rotation.action == .keepLogs {
+            shiftLogs(reason: reason)
+        } else {
+            rotateLogs(reason: reason)
+        }
+    }
+
+    /// Starts writing again after a suspension (SIGUSR2): every disk flag is cleared, the log is
+    /// reopened (created again if it was moved away) and its size checked (auditd:
+    /// `resume_logging`). Buffered records are written.
+    public func resume() {
+        guard settings.writeLogs else { return }
+        emit(.warning, .notice, "Audit daemon is attempting to resume logging.")
+        diskFull = false
+        failing = false
+        diskErrorWarnings = 0
+        spaceWarned = false
+        adminSpaceWarned = false
+        sizeReported = false
+        if descriptor < 0 {
+            repairPermissions()
+            do {
+                try openLog()
+            } catch {
+                suspension = .suspended(reason: "Could not reopen a log after resume logging")
+                emit(.diskError, .critical, "Could not reopen a log after resume logging: \(error)")
+                diskError("resume", error.errno ?? EIO)
+                return
+            }
+            checkSize()
+        }
+        guard suspension == nil else { return }
+        emit(.resumed, .notice, "Audit daemon resumed logging.")
+        _ = try? flush()
+    }
+
+    /// Applies a reloaded configuration as auditd's SIGHUP does (src/auditd-reconfigure.c):
+    /// `write_logs`, `log_group`, `flush` or `log_file` reopen the log; `max_log_file*` trigger a
+    /// size check; the disk-space settings clear the "action done" flags, remove excess logs and
+    /// trigger a space check. What is buffered is written under the old settings first.
+    public func apply(_ new: LogSettings) {
+        _ = try? flush()
+        let old = settings
+        settings = new
+        if old.freq != new.freq || old.flush != new.flush { resetSyncSchedule() }
+        configureBackgroundSync()
+        if old.writeLogs != new.writeLogs || old.group != new.group || old.flush != new.flush || old.path != new.path {
+            closeLog()
+            if new.writeLogs {
+                repairPermissions()
+                do {
+                    try openLog()
+                } catch {
+                    suspension = .suspended(reason: "Could not reopen a log after reconfigure")
+                    emit(.diskError, .critical, "Could not reopen a log after reconfigure: \(error)")
+                    diskError("reconfig", error.errno ?? EIO)
+                    return
+                }
+            } else {
+                suspension = .notLogging
+                return
+            }
+        }
+        guard suspension == nil else { return }
+        if old.rotation != new.rotation {
+            sizeReported = false
+            checkSize()
+        }
+        if old.space != new.space {
+            spaceWarned = false
+            adminSpaceWarned = false
+            diskFull = false
+            removeExcessLogs()
+            checkSpace(now: MonotonicClock.milliseconds())
+        }
+    }
+
+    // MARK: - Rotation (auditd: check_log_file_size, rotate_logs, shift_logs, check_excess_logs)
+
+    private func checkSize() {
+        guard suspension == nil, let limit = settings.rotation.sizeLimit, fileSize >= limit else { return }
+        switch settings.rotation.action {
+        case .ignore:
+            break
+        case .syslog:
+            if !sizeReported {
+                sizeReported = true
+                emit(.sizeLimitReached, .error, "Audit daemon log file is larger than max size")
+            }
+        case .suspend:
+            emit(.sizeLimitReached, .error, "\(path) reached max_log_file (\(settings.rotation.maxLogFileMiB) MiB)")
+            suspend("Audit daemon is suspending logging due to logfile size.")
+        case .rotate:
+            if settings.rotation.numLogs > 1 {
+                emit(.sizeLimitReached, .notice, "Audit daemon rotating log files")
+                rotateLogs(reason: "max_log_file reached")
+            } else if !sizeReported {
+                sizeReported = true
+                emit(.sizeLimitReached, .warning, "\(path) reached max_log_file but num_logs is below 2: not rotating")
+            }
+        case .keepLogs:
+            emit(.sizeLimitReached, .notice, "Audit daemon rotating log files with keep option")
+            shiftLogs(reason: "max_log_file reached")
+        }
+    }
+
+    /// Keeps `num_logs` files: `.n-2→.n-1` … `.1→.2`, then `log→.1`. Only the run of rotated
+    /// files without a gap is shifted, so the numbering stays contiguous even when a file in the
+    /// middle was deleted by hand (auditd would leave the gap, and ausearch stops at it).
+    private func rotateLogs(reason: String) {
+        guard settings.rotation.numLogs >= 2 else {
+            emit(.rotationSkipped, .notice, "Log rotation disabled (num_logs < 2), skipping")
+            return
+        }
+        let existing = files.contiguousCount()
+        rotateFiles(top: min(settings.rotation.numLogs - 1, existing + 1), reason: reason)
+    }
+
+    /// keep_logs: every rotated file moves up by one and none is deleted.
+    private func shiftLogs(reason: String) {
+        let existing = files.contiguousCount(knownAtLeast: lastShifted)
+        if lastShifted > 1, existing < lastShifted {
+            emit(.warning, .warning, "Last known log disappeared (\(files.name(lastShifted)))")
+        }
+        rotateFiles(top: existing + 1, reason: reason)
+        lastShifted = existing + 1
+    }
+
+    /// The rotation itself: the live file is made read-only (0400/0440) while still open, closed,
+    /// the rotated files shift up to `top`, the live file becomes `.1`, and a new live file is
+    /// created with `O_EXCL`.
+    private func rotateFiles(top: Int, reason: String) {
+        let wasOpen = descriptor >= 0
+        if wasOpen {
+            cutTornLine()
+            if settings.flush != .none { _ = fsync(descriptor) }
+            if fchmod(descriptor, settings.rotatedMode) != 0 {
+                emit(.warning, .warning, "Couldn't change permissions while rotating log file (\(String(cString: strerror(errno))))")
+            }
+            if let group = settings.readerGroup, fchown(descriptor, uid_t.max, group) != 0 {
+                emit(.warning, .warning, "Couldn't change ownership while rotating log file (\(String(cString: strerror(errno))))")
+            }
+            close(descriptor)
+            descriptor = -1
+        } else {
+            makeReadOnlyByName(path)
+        }
+        if let failure = files.shiftRotated(upTo: top) {
+            emit(.diskError, .error, "Error rotating logs from \(failure.from) to \(failure.to) (\(String(cString: strerror(failure.error.errno))))")
+            if failure.error.errno == ENOSPC { diskFullReached() } else { diskError("rotate", failure.error.errno) }
+        }
+        let first = files.name(1)
+        if rename(path, first) != 0, errno != ENOENT {
+            let code = errno
+            emit(.diskError, .error, "Error rotating logs from \(path) to \(first) (\(String(cString: strerror(code))))")
+            if code == ENOSPC { diskFullReached() } else { diskError("rotate2", code) }
+            _ = chmod(path, settings.liveMode)
+        }
+        rotations += 1
+        emit(.rotated, .notice, "rotated \(path) (\(reason))")
+        guard wasOpen, suspension == nil else { return }
+        do {
+            try openLog()
+        } catch {
+            suspension = .suspended(reason: "Could not reopen a log after rotating.")
+            emit(.diskError, .critical, "Could not reopen a log after rotating: \(error)")
+            diskError("reopen", error.errno ?? EIO)
+        }
+    }
+
+    private func makeReadOnlyByName(_ name: String) {
+        let fd = Glibc.open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+            _ = fchmod(fd, settings.rotatedMode)
+        }
+    }
+
+    /// Deletes rotated files numbered `num_logs` and up, at start and when a reload changes the
+    /// disk-space settings; only with `max_log_file_action = rotate`, as auditd.
+    private func removeExcessLogs() {
+        guard settings.rotation.action == .rotate, settings.rotation.numLogs >= 2 else { return }
+        for name in files.removeExcess(numLogs: settings.rotation.numLogs) {
+            emit(.excessLogRemoved(name), .notice, "Log \(name) removed as it exceeds num_logs parameter")
+        }
+    }
+
+    // MARK: - Disk space (auditd: check_space_left, do_space_left_action, do_disk_full_action,
+    // do_disk_error_action)
+
+    private enum Trigger {
+        case spaceLeft, adminSpaceLeft, diskFull, diskError(String, Int32)
+    }
+
+    /// Samples free space on the log's file system (`fstatvfs`, the POSIX face of auditd's
+    /// `fstatfs`: the same `f_bavail`): below 5 blocks is a full disk; below the
+    /// marks the space actions run once each (`syslog` re-arms when space recovers).
+    private func checkSpace(now: Int64) {
+        lastSpaceCheck = now
+        guard descriptor >= 0 else { return }
+        var info = statvfs()
+        guard fstatvfs(descriptor, &info) == 0 else { return }
+        let blockSize = UInt64(info.f_frsize)
+        if info.f_bavail < 5 {
+            diskFullReached()
+            return
+        }
+        if diskFull, !failing {
+            diskFull = false
+            emit(.diskRecovered, .notice, "Audit daemon has space on the logging partition again")
+        }
+        let available = UInt64(info.f_bavail) * blockSize
+        let total = UInt64(info.f_blocks) * blockSize
+        let space = settings.space
+        if available < space.spaceLeft.bytes(ofFileSystemBytes: total) {
+            if !spaceWarned {
+                spaceWarned = true
+                run(space.spaceLeftAction, for: .spaceLeft)
+            }
+        } else if spaceWarned, space.spaceLeftAction == .syslog {
+            spaceWarned = false
+        }
+        guard suspension == nil else { return }
+        if available < space.adminSpaceLeft.bytes(ofFileSystemBytes: total) {
+            if !adminSpaceWarned {
+                adminSpaceWarned = true
+                run(space.adminSpaceLeftAction, for: .adminSpaceLeft)
+            }
+        } else if adminSpaceWarned, space.adminSpaceLeftAction == .syslog {
+            adminSpaceWarned = false
+        }
+    }
+
+    private func diskFullReached() {
+        guard !diskFull else { return }
+        diskFull = true
+        emit(.diskFull, .critical, "Audit daemon has no space left on logging partition")
+        run(settings.space.diskFullAction, for: .diskFull)
+    }
+
+    private func diskError(_ operation: String, _ code: Int32) {
+        run(settings.space.diskErrorAction, for: .diskError(operation, code))
+    }
+
+    private func run(_ action: DiskAction, for trigger: Trigger) {
+        switch action {
+        case .ignore:
+            break
+        case .syslog:
+            alert(for: trigger)
+        case .email:
+            alert(for: trigger)
+            emit(.warning, .warning, "an email action is configured, but swift-auditd sends no mail; the alert above is all there is")
+        case .rotate:
+            if settings.rotation.numLogs > 1 {
+                emit(.warning, .notice, "Audit daemon rotating log files")
+                rotateLogs(reason: "disk space action")
+            }
+        case let .exec(program):
+            // Close the log first: the program may move or compress it. resume() reopens.
+            closeLog()
+            suspension = .suspended(reason: "exec \(program)")
+            emit(.executed(program), .critical, "running \(program) for \(describe(trigger)); logging is suspended until resumed")
+            systemActions.run(executable: program)
+        case .suspend:
+            suspend(suspendMessage(for: trigger))
+        case .single:
+            emit(.runlevelChanged(.single), .critical,
+                 "The audit daemon is now changing the system to single user mode\(runlevelSuffix(for: trigger))")
+            systemActions.changeRunlevel(.single)
+        case .halt:
+            emit(.runlevelChanged(.halt), .critical, "The audit daemon is now halting the system\(runlevelSuffix(for: trigger))")
+            systemActions.changeRunlevel(.halt)
+        }
+    }
+
+    private func alert(for trigger: Trigger) {
+        switch trigger {
+        case .spaceLeft:
+            emit(.spaceLow(admin: false), .critical, "Audit daemon is low on disk space for logging")
+        case .adminSpaceLeft:
+            emit(.spaceLow(admin: true), .critical, "Audit daemon is very low on disk space for logging")
+        case .diskFull:
+            break  // "no space left" was said when the disk filled
+        case let .diskError(operation, code):
+            guard diskErrorWarnings < 5 else { return }
+            diskErrorWarnings += 1
+            emit(.diskError, .critical,
+                 "\(operation): Audit daemon detected an error writing an event to disk (\(String(cString: strerror(code))))")
+        }
+    }
+
+    private func describe(_ trigger: Trigger) -> String {
+        switch trigger {
+        case .spaceLeft: "space_left"
+        case .adminSpaceLeft: "admin_space_left"
+        case .diskFull: "a full disk"
+        case let .diskError(operation, code): "a disk error (\(operation): \(String(cString: strerror(code))))"
+        }
+    }
+
+    private func suspendMessage(for trigger: Trigger) -> String {
+        switch trigger {
+        case .spaceLeft, .adminSpaceLeft: "Audit daemon is suspending logging due to low disk space."
+        case .diskFull: "Audit daemon is suspending logging due to no space left on logging partition."
+        case .diskError: "Audit daemon is suspending logging due to previously mentioned write error"
+        }
+    }
+
+    private func runlevelSuffix(for trigger: Trigger) -> String {
+        switch trigger {
+        case .spaceLeft, .adminSpaceLeft: ""
+        case .diskFull: " due to no space left on logging partition"
+        case .diskError: " due to previously mentioned write error"
+        }
+    }
+
+    private func emit(_ kind: LogFileEvent.Kind, _ severity: LogFileEvent.Severity, _ message: String) {
+        onEvent(LogFileEvent(kind, severity, message))
+    }
+
+    private func countNewlines(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard var cursor = bytes.baseAddress else { return 0 }
+        var left = bytes.count
         var lines: UInt64 = 0
-        for byte in bytes where byte == 0x0A { lines += 1 }
+        while left > 0, let found = memchr(cursor, 0x0A, left) {
+            lines += 1
+            let advanced = cursor.distance(to: UnsafeRawPointer(found)) + 1
+            cursor += advanced
+            left -= advanced
+        }
         return lines
+    }
+}
+
+/// System actions for a writer that has none configured: nothing runs.
+struct NoSystemActions: SystemActions {
+    func run(executable path: String) {}
+    func changeRunlevel(_ level: Runlevel) {}
+}
+
+/// Monotonic milliseconds, for the space-check cadence.
+enum MonotonicClock {
+    static func milliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }

@@ -74,10 +74,9 @@ struct Run: ParsableCommand {
         options.runDirectory = RunDirectory(runDirectory)
         if let testReceiveBuffer { options.receiveBufferSize = testReceiveBuffer }
         do {
-            let (configuration, found) = try AuditdConfiguration.load(directory: configurationDirectory)
-            if !found {
-                logger.notice("no auditd.conf in \(configurationDirectory); using the built-in defaults")
-            }
+            let loaded = try AuditdConfiguration.read(directory: configurationDirectory)
+            for note in loaded.notes { logger.notice("\(note)") }
+            let configuration = loaded.configuration
             ProcessTuning.protectFromOOMKiller(logger: logger)
             ProcessTuning.boostPriority(by: configuration.priorityBoost, logger: logger)
             let socket: AuditSocket

@@ -28,14 +28,17 @@ final class DaemonHarness: Sendable {
         directory = try TemporaryDirectory()
         control = try DaemonControl()
         // The daemon reads auditd.conf from the directory again on a reload.
-        try directory.write("log_file = \(directory.appending("log/audit.log"))\nlog_format = \(logFormat.rawValue.uppercased())\n",
+        // num_logs as Debian's auditd.conf ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
+        try directory.write("log_file = \(directory.appending("log/audit.log"))\nlog_format = \(logFormat.rawValue.uppercased())\nnum_logs = 5\n",
                             to: "auditd.conf")
         var options = options
         options.configurationDirectory = directory.path
         if keepsRunDirectory { options.runDirectory = RunDirectory(directory.appending("run")) }
         let logger = Logger(label: "test")
+        var configuration = AuditdConfiguration(logFile: directory.appending("log/audit.log"), logFormat: logFormat)
+        configuration.numLogs = 5
         let daemon = AuditDaemon(
-            configuration: AuditdConfiguration(logFile: directory.appending("log/audit.log"), logFormat: logFormat),
+            configuration: configuration,
             options: options, socket: kernel.daemonSocket, control: control,
             logger: logger, processID: Self.pid,
             kernelCommandLine: KernelCommandLine(text: commandLine),

@@ -27,7 +27,8 @@ final class SpawnedDaemon {
         logPath = directory.appending("log/audit.log")
         run = RunDirectory(directory.appending("run"))
         diagnosticsPath = directory.appending("diagnostics.txt")
-        try directory.write(configuration ?? "log_file = \(logPath)\nlog_format = RAW\n", to: "auditd.conf")
+        // num_logs as Debian's auditd.conf ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
+        try directory.write(configuration ?? "log_file = \(logPath)\nlog_format = RAW\nnum_logs = 5\n", to: "auditd.conf")
         _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: builtDaemonPath())
         process.arguments = ["run", "-c", directory.path, "--run-directory", run.path, "--kernel-fd", "0"] + arguments
