@@ -14,6 +14,9 @@ import Glibc
 /// buffer are left; a pair that does not fit is skipped, never cut (but the 0x1D stays, and the
 /// next pair then starts with a space); the line is cut at 8969 bytes, the most auditd hands on.
 /// A RAW text that is itself longer than that is never cut (auditd would have cut it).
+///
+/// One deliberate difference: a newline in a decoded value (a socket path) becomes a space, so a
+/// record is always one line; auditd writes it as it is and splits the record.
 public final class RecordEnricher {
     /// auditd's format buffer: `MAX_AUDIT_MESSAGE_LENGTH + _POSIX_HOST_NAME_MAX`.
     static let formatBufferLength = 8970 + 255
@@ -122,6 +125,14 @@ public final class RecordEnricher {
         buffer.count = output - start
         if buffer.count - lineStart > Self.lineLimit {
             buffer.count = lineStart + max(Self.lineLimit, rawLength)
+        }
+        // A record stays one line. A decoded value can hold a newline (a local socket's path, an
+        // X.25 or AX.25 address: bytes any user chooses), which auparse 3.0.9 prints as it is, so
+        // whoever names a socket could write a line of their own into the log (found by fuzzing).
+        // Newlines become spaces, as in the RAW text; the one place this differs from auditd.
+        let enrichmentStart = lineStart + rawLength
+        if buffer.count > enrichmentStart {
+            RecordFormatter.replace(0x0A, with: 0x20, in: buffer.base + enrichmentStart, count: buffer.count - enrichmentStart)
         }
 
         switch type {

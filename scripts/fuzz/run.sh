@@ -2,7 +2,7 @@
 # make fuzz: builds each libFuzzer target in Fuzz/ against the package's own modules (compiled
 # with -sanitize=fuzzer,address) and runs it for a bounded time. Environment:
 #   FUZZ_SECONDS=60         time per target
-#   FUZZ_TARGETS="NetlinkDecoder RecordFormatter ConfigurationParser"
+#   FUZZ_TARGETS="NetlinkDecoder RecordFormatter EnrichedFormatter ConfigurationParser"
 # The corpus grows in .build/fuzz/corpus/NAME (seeded from Fuzz/corpus/NAME); a crash leaves its
 # input in .build/fuzz/artifacts and fails the run. Keep every crash as a regression test.
 set -euo pipefail
@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="$root/.build/fuzz"
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-NetlinkDecoder RecordFormatter ConfigurationParser}
+targets=${FUZZ_TARGETS:-NetlinkDecoder RecordFormatter EnrichedFormatter ConfigurationParser}
 # Swift's crash reporter would hold every crashing run for up to 30 s.
 export SWIFT_BACKTRACE=enable=no
 # libFuzzer finds leaks with ASan's leak checker; the daemon's one-time allocations are not leaks.
