@@ -21,22 +21,25 @@ final class DaemonHarness: Sendable {
     /// - Parameters:
     ///   - keepsRunDirectory: give the daemon a run directory (PID file, state report) under `run/`.
     ///   - notifyAddress: the socket systemd notifications go to, or nil for none.
+    ///   - settings: more auditd.conf lines; the daemon starts on the file they end up in.
+    ///   - systemActions: what `exec`, `single` and `halt` run; tests pass one that records.
     init(_ behaviour: FakeKernel.Behaviour = FakeKernel.Behaviour(), options: DaemonOptions = DaemonOptions(),
          commandLine: String = "BOOT_IMAGE=/vmlinuz audit=1", keepsRunDirectory: Bool = false,
-         notifyAddress: String? = nil, logFormat: LogFormat = .raw, enricher: RecordEnricher? = nil) throws {
+         notifyAddress: String? = nil, logFormat: LogFormat = .raw, enricher: RecordEnricher? = nil,
+         settings: String = "", systemActions: (any SystemActions)? = nil) throws {
         kernel = try FakeKernel(behaviour)
         directory = try TemporaryDirectory()
         control = try DaemonControl()
         // The daemon reads auditd.conf from the directory again on a reload.
         // num_logs as Debian's auditd.conf ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
-        try directory.write("log_file = \(directory.appending("log/audit.log"))\nlog_format = \(logFormat.rawValue.uppercased())\nnum_logs = 5\n",
-                            to: "auditd.conf")
+        let text = "log_file = \(directory.appending("log/audit.log"))\nlog_format = \(logFormat.rawValue.uppercased())\nnum_logs = 5\n"
+            + settings
+        try directory.write(text, to: "auditd.conf")
         var options = options
         options.configurationDirectory = directory.path
         if keepsRunDirectory { options.runDirectory = RunDirectory(directory.appending("run")) }
         let logger = Logger(label: "test")
-        var configuration = AuditdConfiguration(logFile: directory.appending("log/audit.log"), logFormat: logFormat)
-        configuration.numLogs = 5
+        let configuration = try AuditdConfiguration.parse(text, path: directory.appending("auditd.conf"))
         let daemon = AuditDaemon(
             configuration: configuration,
             options: options, socket: kernel.daemonSocket, control: control,
@@ -44,7 +47,7 @@ final class DaemonHarness: Sendable {
             kernelCommandLine: KernelCommandLine(text: commandLine),
             notifier: SystemdNotifier(address: notifyAddress, logger: logger),
             stamper: DaemonRecordStamper(firstSerial: 500, clock: { (1_700_000_100, 7) }),
-            enricher: enricher)
+            enricher: enricher, systemActions: systemActions ?? SystemCommands())
         // The daemon is handed to its thread and used only there.
         nonisolated(unsafe) let handedOver = daemon
         let thread = Thread { [self] in
