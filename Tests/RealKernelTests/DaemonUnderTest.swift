@@ -31,7 +31,8 @@ final class DaemonUnderTest {
     @discardableResult
     static func configure(_ directory: TemporaryDirectory, extra: String = "") throws -> String {
         let log = directory.appending("log/audit.log")
-        try directory.write("log_file = \(log)\nlog_format = RAW\n\(extra)", to: "auditd.conf")
+        // num_logs as Debian's auditd.conf ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
+        try directory.write("log_file = \(log)\nlog_format = RAW\nnum_logs = 5\n\(extra)", to: "auditd.conf")
         return log
     }
 

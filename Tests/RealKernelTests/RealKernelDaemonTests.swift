@@ -23,7 +23,8 @@ struct RealKernelDaemonTests {
             logPath = directory.appending("log/audit.log")
             diagnosticsPath = directory.appending("diagnostics.txt")
             runDirectory = directory.appending("run")
-            try directory.write("log_file = \(logPath)\nlog_format = RAW\n", to: "auditd.conf")
+            // num_logs as Debian ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
+            try directory.write("log_file = \(logPath)\nlog_format = RAW\nnum_logs = 5\n", to: "auditd.conf")
             _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
             process.executableURL = URL(fileURLWithPath: builtDaemonPath())
             process.arguments = ["run", "-c", directory.path, "--run-directory", runDirectory]
