@@ -149,7 +149,8 @@ public final class AuditLogWriter {
         var needed = formatter.maximumLineLength(payloadLength: payload.count)
         if enricher != nil { needed += RecordEnricher.maximumAddedLength }
         guard makeRoom(needed) else {
-            recordsDropped += 1
+            // The write that made room may have suspended logging (a size or disk action).
+            if suspension == nil { recordsDropped += 1 } else { recordsNotLogged += 1 }
             return
         }
         if let enricher {

@@ -173,6 +173,18 @@ import Testing
         #expect(events.messages.contains("Audit daemon resumed logging."))
     }
 
+    @Test func aRecordWhoseRoomMakingWriteSuspendsIsCountedAsNotLogged() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let settings = LogSettings(path: scratch.appending("audit.log"), rotation: RotationPolicy(maxLogFileMiB: 1, action: .suspend))
+        // A small buffer: appends make room by writing, and one of those writes suspends.
+        let writer = try AuditLogWriter(settings: settings, bufferSize: 64 * 1024, systemActions: RecordedSystemActions())
+        for serial in 1...1500 { Records.append(writer, Records.syscall(serial, padding: 700)) }
+        #expect(!writer.isWriting)
+        #expect(writer.recordsDropped == 0)
+        #expect(writer.recordsWritten + writer.pendingRecords + writer.recordsNotLogged == 1500)
+    }
+
     @Test func theSyslogSizeActionSaysSoOncePerFile() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
