@@ -276,7 +276,9 @@ def run_case(case, args, workload_path):
         workload_pid = int(workload.stdout.readline().strip().split("=")[1])
         run("auditctl", "-a", *rule_args(workload_pid))
         rule_loaded = workload_pid
-        lost_before = kernel_status()["lost"]
+        status_before = kernel_status()
+        lost_before = status_before["lost"]
+        waited_before = status_before.get("backlog_wait_time_actual", 0)
         workload.stdin.write("go\n")
         workload.stdin.close()
         try:
@@ -297,7 +299,11 @@ def run_case(case, args, workload_path):
         row["user_s"], row["sys_s"] = process_cpu_split(reader.pid)
         row["cpu_s"] = row["user_s"] + row["sys_s"]
         row["rss_mib"] = max_rss_kib(reader.pid) / 1024
-        row["lost"] = kernel_status()["lost"] - lost_before
+        status_after = kernel_status()
+        row["lost"] = status_after["lost"] - lost_before
+        # How long the kernel made audited tasks wait for the reader (backlog full), as the kernel
+        # counts it (audit_backlog_wait_time_actual).
+        row["waited"] = status_after.get("backlog_wait_time_actual", 0) - waited_before
         run("auditctl", "-d", *rule_args(workload_pid))
         rule_loaded = None
         if profiler is not None:
@@ -482,7 +488,7 @@ def main():
                     say(f"{label}: {row['events_per_s']:,.0f} events/s, CPU {row['cpu_s']:.2f} s "
                         f"(user {row['user_s']:.2f}, sys {row['sys_s']:.2f}), "
                         f"{row['events_on_disk']:,} events / {row['records_on_disk']:,} records on disk, "
-                        f"lost {row['lost']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}"
+                        f"lost {row['lost']}, backlog waits {row['waited']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}"
                         + (f" ({row['note']})" if "note" in row else ""))
         rows = {key: median_run(found) for key, found in runs.items()}
 
