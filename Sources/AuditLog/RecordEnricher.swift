@@ -175,6 +175,9 @@ public final class RecordEnricher {
     /// `print_uid`/`print_gid`: `strtoul` into an `int`; -1 is `unset`, 0 is `root` (neither is
     /// looked up), a miss is `unknown(N)` with N signed.
     private func appendAccount(_ value: UnsafeRawBufferPointer, cache: AccountNameCache, to sink: inout TextSink) {
+        // Most ids in a record are root or unset: answer those without parsing.
+        if value.count == 1, value[0] == UInt8(ascii: "0") { return sink.append("root") }
+        if RecordFields.equals(value, "4294967295") { return sink.append("unset") }
         let (number, overflow) = CNumber.parse(value, base: 10)
         if overflow {
             sink.append("conversion error(")
@@ -331,7 +334,7 @@ public final class RecordEnricher {
 
     private static func write(_ bytes: UnsafeRawBufferPointer, to output: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return output }
-        output.update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        copyBytes(source.assumingMemoryBound(to: UInt8.self), count: bytes.count, to: output)
         return output + bytes.count
     }
 

@@ -129,6 +129,7 @@ struct RecordFields {
     private static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
 
     /// The first space or `=` at or after `index`, or `end`.
+    @inline(__always)
     private func firstSpaceOrEqual(from index: Int) -> Int {
         var index = index
         let raw = UnsafeRawPointer(bytes)
@@ -143,6 +144,7 @@ struct RecordFields {
     }
 
     /// The first space at or after `index`, or `end`.
+    @inline(__always)
     private func firstSpace(from index: Int) -> Int {
         var index = index
         let raw = UnsafeRawPointer(bytes)

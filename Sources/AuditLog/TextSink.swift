@@ -26,7 +26,7 @@ struct TextSink {
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         assert(count + bytes.count <= capacity)
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
-        (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        copyBytes(source.assumingMemoryBound(to: UInt8.self), count: bytes.count, to: base + count)
         count += bytes.count
     }
 
@@ -52,5 +52,16 @@ struct TextSink {
             } while rest > 0
             append(UnsafeRawBufferPointer(rebasing: scratch[(32 - length)...]))
         }
+    }
+}
+
+/// Copies `count` bytes. Labels, names and numbers are a few bytes long: a loop is cheaper for them
+/// than a call to `memcpy` (callgrind: about 60 instructions per call, 20 calls a SYSCALL line).
+@inline(__always)
+func copyBytes(_ source: UnsafePointer<UInt8>, count: Int, to destination: UnsafeMutablePointer<UInt8>) {
+    if count <= 16 {
+        for index in 0..<count { destination[index] = source[index] }
+    } else {
+        destination.update(from: source, count: count)
     }
 }
