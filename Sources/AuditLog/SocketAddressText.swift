@@ -118,8 +118,28 @@ enum SocketAddressText {
         }
     }
 
-    /// ` laddr=HOST lport=PORT }` from `getnameinfo`, as auparse asks it.
+    /// ` laddr=HOST lport=PORT }` as auparse gets them from `getnameinfo(NI_NUMERICHOST |
+    /// NI_NUMERICSERV)`. glibc's getnameinfo allocates on every call, so the text is made here the
+    /// way it makes it (`inet_ntop`, the port in decimal); only an inet6 address with a scope id,
+    /// which getnameinfo may name after an interface, goes to getnameinfo itself.
     private static func appendNumeric(_ bytes: UnsafeMutablePointer<UInt8>, length: Int, to sink: inout TextSink) {
+        let isInet6 = length == MemoryLayout<sockaddr_in6>.size
+        let scope = UInt32(bytes[24]) | UInt32(bytes[25]) << 8 | UInt32(bytes[26]) << 16 | UInt32(bytes[27]) << 24
+        if !isInet6 || scope == 0 {
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+                let host = text.baseAddress!
+                let family = isInet6 ? AF_INET6 : AF_INET
+                guard inet_ntop(family, bytes + (isInet6 ? 8 : 4), host, 64) != nil else {
+                    return sink.append(" (error resolving addr) }")
+                }
+                sink.append(" laddr=")
+                sink.append(UnsafeRawBufferPointer(start: host, count: strlen(host)))
+                sink.append(" lport=")
+                sink.append(decimal: UInt64(UInt16(bytes[2]) << 8 | UInt16(bytes[3])))
+                sink.append(" }")
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(NI_MAXHOST) + 32) { text in
             let host = text.baseAddress!, service = host + Int(NI_MAXHOST)
             let code = bytes.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
