@@ -18,6 +18,13 @@ struct InterpretedField {
         guard count >= 2, count <= 9 else { return nil }
         var key: UInt64 = 0
         for index in 0..<min(count, 8) { key |= UInt64(name[index]) << (8 * UInt64(index)) }
+        return named(key: key, count: count, ninth: count == 9 ? name[8] : 0)
+    }
+
+    /// The field whose name, `count` bytes long, starts with the 8 bytes packed in `key` (bytes
+    /// past the name zero) and has `ninth` as its 9th byte.
+    @inline(__always)
+    static func named(key: UInt64, count: Int, ninth: UInt8) -> InterpretedField? {
         switch count {
         case 2: return key == Key.id ? .id : nil
         case 3:
@@ -56,7 +63,7 @@ struct InterpretedField {
             }
         case 8: return key == Key.old_auid ? .old_auid : nil
         case 9:
-            guard name[8] == UInt8(ascii: "d") else { return nil }
+            guard ninth == UInt8(ascii: "d") else { return nil }
             if key == Key.inode_ui { return .inode_uid }
             if key == Key.inode_gi { return .inode_gid }
         default: break

@@ -82,7 +82,10 @@ public final class RecordEnricher {
         while left > Self.minimumSpaceLeft, let field = fields.next() {
             let position = field.index - fields.offset
             if position <= 6 { record.observe(field, at: position, machines: machines) }
-            guard let interpreted = InterpretedField.named(field.name)?.adjusted(for: type, name: field.name) else {
+            guard field.nameKey != 0,
+                  let interpreted = InterpretedField.named(key: field.nameKey, count: field.name.count,
+                                                           ninth: field.name.count == 9 ? field.name[8] : 0)?
+                      .adjusted(for: type, name: field.name) else {
                 continue
             }
             if interpreted.kind == .systemCall, position < 6, position < 3 || namesItsCallFromA0(record) {

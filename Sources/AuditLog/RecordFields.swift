@@ -22,6 +22,9 @@ struct RecordFields {
         let rawValue: UnsafeRawBufferPointer
         /// auparse's field count once this field is added.
         let index: Int
+        /// The name's first 8 bytes packed little-endian (zero past its end), when it is 2 to 9
+        /// bytes long, the lengths of the names auditd interprets; else 0.
+        let nameKey: UInt64
 
         /// The value as auparse keeps it.
         var value: UnsafeRawBufferPointer { RecordFields.trimmed(rawValue) }
@@ -56,11 +59,7 @@ struct RecordFields {
             }
             var start = cursor
             var equals = -1
-            cursor = firstSpaceOrEqual(from: cursor)
-            if cursor < end, bytes[cursor] == Self.equal {
-                equals = cursor
-                cursor = firstSpace(from: cursor + 1)
-            }
+            cursor = tokenEnd(from: cursor, equals: &equals)
             position = cursor
             let tokenEnd = cursor
             guard equals >= 0 else {
@@ -92,7 +91,7 @@ struct RecordFields {
             }
             count += 1
             if count == 1, Self.equals(name, "node") { offset = 1 }
-            return Field(name: name, rawValue: rawValue, index: count)
+            return Field(name: name, rawValue: rawValue, index: count, nameKey: packedName(nameStart, equals - nameStart))
         }
         return nil
     }
@@ -121,6 +120,19 @@ struct RecordFields {
 
     // MARK: - Scanning eight bytes at a time
 
+    /// See `Field.nameKey`.
+    @inline(__always)
+    private func packedName(_ start: Int, _ length: Int) -> UInt64 {
+        guard length >= 2, length <= 9 else { return 0 }
+        if start + 8 <= end {
+            let word = UnsafeRawPointer(bytes).loadUnaligned(fromByteOffset: start, as: UInt64.self)
+            return length >= 8 ? word : word & ((1 &<< UInt64(8 * length)) &- 1)
+        }
+        var key: UInt64 = 0
+        for index in 0..<min(length, 8) { key |= UInt64(bytes[start + index]) << (8 * UInt64(index)) }
+        return key
+    }
+
     private static var ones: UInt64 { 0x0101_0101_0101_0101 }
     private static var highs: UInt64 { 0x8080_8080_8080_8080 }
 
@@ -128,32 +140,29 @@ struct RecordFields {
     @inline(__always)
     private static func zeroBytes(_ word: UInt64) -> UInt64 { (word &- ones) & ~word & highs }
 
-    /// The first space or `=` at or after `index`, or `end`.
+    /// The end of the token starting at `index` (the next space, or `end`), noting its first `=`
+    /// in `equals` (left alone when there is none).
     @inline(__always)
-    private func firstSpaceOrEqual(from index: Int) -> Int {
+    private func tokenEnd(from index: Int, equals: inout Int) -> Int {
         var index = index
         let raw = UnsafeRawPointer(bytes)
         while index + 8 <= end {
             let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            let found = Self.zeroBytes(word ^ (Self.ones &* 0x20)) | Self.zeroBytes(word ^ (Self.ones &* 0x3D))
-            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            let spaces = Self.zeroBytes(word ^ (Self.ones &* 0x20))
+            if equals < 0 {
+                // Only an `=` before the first space counts; the lowest found byte is exact.
+                let equalSigns = Self.zeroBytes(word ^ (Self.ones &* 0x3D))
+                if equalSigns != 0, spaces == 0 || equalSigns.trailingZeroBitCount < spaces.trailingZeroBitCount {
+                    equals = index + equalSigns.trailingZeroBitCount / 8
+                }
+            }
+            if spaces != 0 { return index + spaces.trailingZeroBitCount / 8 }
             index += 8
         }
-        while index < end, bytes[index] != Self.space, bytes[index] != Self.equal { index += 1 }
-        return index
-    }
-
-    /// The first space at or after `index`, or `end`.
-    @inline(__always)
-    private func firstSpace(from index: Int) -> Int {
-        var index = index
-        let raw = UnsafeRawPointer(bytes)
-        while index + 8 <= end {
-            let found = Self.zeroBytes(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ (Self.ones &* 0x20))
-            if found != 0 { return index + found.trailingZeroBitCount / 8 }
-            index += 8
+        while index < end, bytes[index] != Self.space {
+            if equals < 0, bytes[index] == Self.equal { equals = index }
+            index += 1
         }
-        while index < end, bytes[index] != Self.space { index += 1 }
         return index
     }
 
