@@ -143,9 +143,23 @@ extension AuditDaemon {
         state.logFile = writer.path
         state.logFormat = configuration.logFormat.rawValue
         state.logSize = writer.fileSize
-        state.writingToLogs = writer.isWriting
+        state.writingToLogs = configuration.writeLogs
         if case let .suspended(reason) = writer.suspension { state.suspension = reason } else { state.suspension = nil }
         state.rotations = writer.rotations
+        state.maxLogSizeKiB = configuration.maxLogFile * 1024
+        let disk = writer.diskState
+        state.spaceLeftOnPartition = disk.spaceLeftOnPartition
+        state.spaceLeftActionPerformed = disk.spaceLeftActionPerformed
+        state.adminSpaceLeftActionPerformed = disk.adminSpaceLeftActionPerformed
+        state.diskErrorDetected = disk.diskErrorDetected
+        var fileSystem = statvfs()
+        if statvfs(LogFile.parent(of: writer.path), &fileSystem) == 0 {
+            let blockSize = UInt64(fileSystem.f_frsize)
+            let total = UInt64(fileSystem.f_blocks) * blockSize
+            state.freeSpaceMiB = UInt64(fileSystem.f_bavail) * blockSize / (1024 * 1024)
+            state.spaceLeftMiB = configuration.spaceLeft.bytes(ofFileSystemBytes: total) / (1024 * 1024)
+            state.adminSpaceLeftMiB = configuration.adminSpaceLeft.bytes(ofFileSystemBytes: total) / (1024 * 1024)
+        }
         state.losses.notLogged = writer.recordsNotLogged
         state.rotatedFiles = Self.rotatedFileCount(of: writer.path)
         state.recordsReceived = client.counters.records

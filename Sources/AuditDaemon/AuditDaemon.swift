@@ -92,7 +92,8 @@ public final class AuditDaemon {
         let writer = try openLog()
         let client = AuditClient(socket: socket, logger: logger)
         let sink = RecordSink(writer: writer)
-        write(.start(version: SwiftAuditdVersion.current, format: configuration.logFormat.rawValue,
+        write(.start(version: SwiftAuditdVersion.current,
+                     format: configuration.writeLogs ? configuration.logFormat.rawValue : "nolog",
                      kernel: Self.kernelRelease(), identity: identity), to: sink)
         let granted = socket.setReceiveBufferSize(options.receiveBufferSize)
         var summary = Summary()

@@ -26,6 +26,7 @@ public struct DaemonStateReport: Sendable, Equatable {
 
     public var logFile: String = ""
     public var logFormat: String = ""
+    /// `write_logs = yes`: the daemon keeps a log at all.
     public var writingToLogs = true
     /// Why logging is suspended, or nil.
     public var suspension: String?
@@ -33,6 +34,16 @@ public struct DaemonStateReport: Sendable, Equatable {
     /// `audit.log.1` … present now.
     public var rotatedFiles: Int = 0
     public var rotations: UInt64 = 0
+    /// `max_log_file` in KiB (0: no limit).
+    public var maxLogSizeKiB: UInt64 = 0
+    /// The disk: free space on the log's file system and the marks, in MiB (auditd's units).
+    public var freeSpaceMiB: UInt64?
+    public var spaceLeftMiB: UInt64 = 0
+    public var adminSpaceLeftMiB: UInt64 = 0
+    public var spaceLeftOnPartition = true
+    public var spaceLeftActionPerformed = false
+    public var adminSpaceLeftActionPerformed = false
+    public var diskErrorDetected = false
     /// Wall-clock seconds of the last rotation by this daemon, or nil.
     public var lastRotation: Int?
     public var lastRotationReason: String?
@@ -89,8 +100,17 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("process priority", "\(priority)"),
             ("writing to logs", writingToLogs && suspension == nil ? "yes" : "no"),
             ("current log size", "\(logSize / 1024) KB"),
+            ("max log size", "\(maxLogSizeKiB) KB"),
             ("logs detected last rotate/shift", "\(rotatedFiles)"),
+            ("space left on partition", spaceLeftOnPartition ? "yes" : "no"),
+            // auditd writes these three without " = ".
+            ("Logging partition free space \(freeSpaceMiB.map { "\($0)" } ?? "?") MB", ""),
+            ("space_left setting \(spaceLeftMiB) MB", ""),
+            ("admin_space_left setting \(adminSpaceLeftMiB) MB", ""),
             ("logging suspended", suspension == nil ? "no" : "yes"),
+            ("file system space action performed", spaceLeftActionPerformed ? "yes" : "no"),
+            ("admin space action performed", adminSpaceLeftActionPerformed ? "yes" : "no"),
+            ("disk error detected", diskErrorDetected ? "yes" : "no"),
             // swift-auditd's.
             ("report number", "\(sequence)"),
             ("report time", "\(time)"),
@@ -99,6 +119,7 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("mode", mode),
             ("log file", logFile),
             ("log format", logFormat),
+            ("write_logs", writingToLogs ? "yes" : "no"),
             ("log size bytes", "\(logSize)"),
             ("suspension reason", suspension ?? "none"),
             ("rotations", "\(rotations)"),
@@ -117,16 +138,20 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("kernel lost at registration", kernelLostAtRegistration.map { "\($0)" } ?? "unknown"),
             ("kernel lost", kernelLost.map { "\($0)" } ?? "unknown"),
         ]
-        lines = lines.map { ($0.0, $0.1.replacingNewlines()) }
-        return lines.map { "\($0.0) = \($0.1)\n" }.joined()
+        lines = lines.map { ($0.0.replacingNewlines(), $0.1.replacingNewlines()) }
+        return lines.map { $0.1.isEmpty && $0.0.hasSuffix(" MB") ? "\($0.0)\n" : "\($0.0) = \($0.1)\n" }.joined()
     }
 
     /// Reads a report back; fields it does not find keep their defaults.
     public init(parsing text: String) {
         var fields: [Substring: Substring] = [:]
         for line in text.split(separator: "\n") {
-            guard let range = line.firstRange(of: " = ") else { continue }
-            fields[line[..<range.lowerBound]] = line[range.upperBound...]
+            if let range = line.firstRange(of: " = ") {
+                fields[line[..<range.lowerBound]] = line[range.upperBound...]
+            } else if line.hasSuffix(" MB"), let space = line.dropLast(3).lastIndex(of: " ") {
+                // auditd's "NAME N MB" lines.
+                fields[line[..<space]] = line[line.index(after: space)..<line.index(line.endIndex, offsetBy: -3)]
+            }
         }
         func string(_ key: Substring) -> String? { fields[key].map(String.init) }
         func number<T: FixedWidthInteger>(_ key: Substring, _: T.Type = T.self) -> T? { fields[key].flatMap { T($0) } }
@@ -139,11 +164,19 @@ public struct DaemonStateReport: Sendable, Equatable {
         mode = string("mode") ?? mode
         logFile = string("log file") ?? ""
         logFormat = string("log format") ?? ""
-        writingToLogs = string("writing to logs") != "no"
+        writingToLogs = string("write_logs") != "no"
         suspension = string("suspension reason").flatMap { $0 == "none" ? nil : $0 }
         logSize = number("log size bytes") ?? 0
         rotatedFiles = number("logs detected last rotate/shift") ?? 0
         rotations = number("rotations") ?? 0
+        maxLogSizeKiB = fields["max log size"].flatMap { UInt64($0.dropLast(3)) } ?? 0
+        freeSpaceMiB = number("Logging partition free space")
+        spaceLeftMiB = number("space_left setting") ?? 0
+        adminSpaceLeftMiB = number("admin_space_left setting") ?? 0
+        spaceLeftOnPartition = string("space left on partition") != "no"
+        spaceLeftActionPerformed = string("file system space action performed") == "yes"
+        adminSpaceLeftActionPerformed = string("admin space action performed") == "yes"
+        diskErrorDetected = string("disk error detected") == "yes"
         lastRotation = number("last rotation")
         lastRotationReason = string("last rotation reason").flatMap { $0 == "none" ? nil : $0 }
         recordsReceived = number("records received") ?? 0

@@ -52,6 +52,17 @@ public enum StatusText {
         } else if !report.writingToLogs {
             row("logging", "off (write_logs = no)")
         }
+        var disk = report.freeSpaceMiB.map { "\($0) MiB free" } ?? "free space unknown"
+        disk += "; space_left \(report.spaceLeftMiB) MiB, admin_space_left \(report.adminSpaceLeftMiB) MiB"
+        if report.maxLogSizeKiB > 0 { disk += "; max_log_file \(report.maxLogSizeKiB / 1024) MiB" }
+        let flags = [
+            (!report.spaceLeftOnPartition, "DISK FULL"),
+            (report.spaceLeftActionPerformed, "space_left action taken"),
+            (report.adminSpaceLeftActionPerformed, "admin_space_left action taken"),
+            (report.diskErrorDetected, "disk error detected"),
+        ].filter(\.0).map(\.1)
+        if !flags.isEmpty { disk += "; " + flags.joined(separator: ", ") }
+        row("disk", disk)
         var rotation = "\(report.rotatedFiles)"
         if let last = report.lastRotation {
             rotation += "; last rotation \(timestamp(last))"
