@@ -83,6 +83,48 @@ struct ExecutableSignalTests {
         #expect(serials == [first, first + 1, first + 2, first + 3])
     }
 
+    @Test func sigusr2ResumesLoggingAfterASuspensionAndStatusShowsIt() throws {
+        // max_log_file_action = SUSPEND: past 1 MiB the log closes and records are only counted.
+        let daemon = try SpawnedDaemon(extraConfiguration: "max_log_file = 1\nmax_log_file_action = SUSPEND\n")
+        let log = daemon.logPath
+        try #require(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+        let padding = String(repeating: "p", count: 300)
+        for serial in 1...4000 { try daemon.kernel.emit(.syscall, "audit(1700000001.000:\(serial)): \(padding)") }
+        let deadline = Date() + 10
+        while !daemon.diagnostics.contains("suspending logging"), Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(daemon.diagnostics.contains("Audit daemon is suspending logging due to logfile size."))
+        for serial in 1...10 { try daemon.kernel.emit(.syscall, "audit(1700000002.000:\(serial)): while suspended") }
+
+        // status reads the suspension from the state report the daemon writes on SIGCONT.
+        var behaviour = FakeKernel.Behaviour()
+        behaviour.status = AuditStatus(enabled: 1, failure: 1, pid: UInt32(daemon.pid), backlogLimit: 8192)
+        let status = try runCommand(["status", "--kernel-fd", "0", "--run-directory", daemon.run.path],
+                                    kernel: try FakeKernel(behaviour))
+        #expect(status.output.contains("logging:            SUSPENDED: Audit daemon is suspending logging due to logfile size."),
+                "\(status.output)")
+        #expect(status.output.contains("not logged while suspended"))
+
+        // The administrator moves the full log away and resumes: a new file with DAEMON_RESUME
+        // (after the lines that were buffered when logging stopped, which are older).
+        #expect(rename(log, log + ".saved") == 0)
+        daemon.signal(SIGUSR2)
+        let resumed = daemon.waitForLine(in: "log/audit.log") { $0.contains("DAEMON_RESUME") }
+        let resume = try #require(resumed.first { $0.contains("DAEMON_RESUME") })
+        #expect(resume.hasPrefix("type=DAEMON_RESUME msg=audit("))
+        #expect(resume.hasSuffix("): op=resume-logging \(Self.attribution) res=success"))
+        try daemon.kernel.emit(.syscall, "audit(1700000003.000:1): after resume")
+        #expect(daemon.waitForLine(in: "log/audit.log") { $0.hasSuffix("after resume") }.last?.hasSuffix("after resume") == true)
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        let all = daemon.lines("log/audit.log.saved") + daemon.lines()
+        #expect(all.filter { $0.hasSuffix("while suspended") }.isEmpty)
+        #expect(all.last?.hasPrefix("type=DAEMON_END ") == true)
+        // Every record is either on disk or counted as not logged; none is dropped.
+        let kernelLines = all.filter { !$0.hasPrefix("type=DAEMON_") }.count
+        #expect(daemon.diagnostics.contains("dropped=0"), "\(daemon.diagnostics.suffix(400))")
+        #expect(daemon.diagnostics.contains("not_logged=\(4000 + 10 + 1 + 1 - kernelLines)"))  // + registration, + after resume
+    }
+
     @Test func everyOtherSignalIsIgnored() throws {
         let daemon = try started()
         _ = daemon.waitForLine { $0.contains("op=set audit_pid=") }

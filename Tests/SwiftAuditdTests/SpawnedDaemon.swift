@@ -19,7 +19,7 @@ final class SpawnedDaemon {
     static var testProcessSender: SignalInfo { SignalInfo(uid: 0, pid: getpid()) }
 
     init(_ behaviour: FakeKernel.Behaviour? = nil, arguments: [String] = [], environment: [String: String] = [:],
-         configuration: String? = nil) throws {
+         configuration: String? = nil, extraConfiguration: String = "") throws {
         var behaviour = behaviour ?? FakeKernel.Behaviour()
         if behaviour.signalInfo == nil { behaviour.signalInfo = Self.testProcessSender }
         kernel = try FakeKernel(behaviour)
@@ -28,7 +28,7 @@ final class SpawnedDaemon {
         run = RunDirectory(directory.appending("run"))
         diagnosticsPath = directory.appending("diagnostics.txt")
         // num_logs as Debian's auditd.conf ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
-        try directory.write(configuration ?? "log_file = \(logPath)\nlog_format = RAW\nnum_logs = 5\n", to: "auditd.conf")
+        try directory.write(configuration ?? "log_file = \(logPath)\nlog_format = RAW\nnum_logs = 5\n\(extraConfiguration)", to: "auditd.conf")
         _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: builtDaemonPath())
         process.arguments = ["run", "-c", directory.path, "--run-directory", run.path, "--kernel-fd", "0"] + arguments
