@@ -234,6 +234,28 @@ struct DaemonSignalTests {
         #expect(!FileManager.default.fileExists(atPath: run.stateFile))
     }
 
+    @Test func withEnrichedLinesTheDaemonsOwnRecordsAreEnrichedAsAuditdEnrichesThem() throws {
+        // Debian's auditd 3.0.9 wrote, in the ENRICHED golden log (Tests/AuditLogTests/Fixtures):
+        //   type=DAEMON_END msg=audit(…): op=terminate auid=-1 uid=-1 ses=-1 pid=-1 subj=? res=success^]AUID="unset" UID="unset"
+        //   type=DAEMON_START msg=audit(…): op=start ver=3.0.9 format=enriched kernel=… auid=4294967295 pid=… uid=0 ses=… res=success^]AUID="unset" UID="root"
+        let harness = try DaemonHarness(behaviour(signalInfo: nil), logFormat: .enriched)
+        defer { harness.cleanUp() }
+        #expect(harness.waitUntilRegistered())
+        harness.control.send(.stop(reason: "SIGTERM", origin: Self.origin(SIGTERM)))
+        _ = try harness.waitForExit()
+        let lines = try harness.logLines()
+        #expect(lines.last == DaemonHarness.daemonLine("DAEMON_END", serial: 501,
+            "op=terminate auid=-1 uid=-1 ses=-1 pid=-1 subj=? res=success\u{1D}AUID=\"unset\" UID=\"unset\""))
+        let start = try #require(lines.first)
+        #expect(start.contains(" format=enriched "))
+        let identity = ProcessIdentity.current(pid: DaemonHarness.pid)
+        if identity.auid == UInt32.max, getuid() == 0 {
+            #expect(start.hasSuffix(" res=success\u{1D}AUID=\"unset\" UID=\"root\""))
+        } else {
+            #expect(start.contains(" res=success\u{1D}AUID="))
+        }
+    }
+
     @Test func aFloodOfOneSignalIsFoldedIntoTheRequestStillWaiting() throws {
         let control = try DaemonControl()
         for _ in 0..<1000 { control.send(.rotate(origin: Self.origin(SIGUSR1))) }
