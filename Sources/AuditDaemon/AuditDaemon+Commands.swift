@@ -92,6 +92,11 @@ extension AuditDaemon {
         do {
             let loaded = try AuditdConfiguration.read(directory: options.configurationDirectory)
             for note in loaded.notes { logger.notice("\(note)") }
+            // auditd would reload its compiled defaults, moving the log to /var/log/audit; a
+            // file that vanished under a running daemon is far more likely a mistake.
+            guard loaded.found else {
+                throw AuditDaemonError(.configuration, "\(loaded.path) is missing")
+            }
             new = loaded.configuration
         } catch {
             logger.error("keeping the running configuration: \(error)")

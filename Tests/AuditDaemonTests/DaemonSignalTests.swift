@@ -160,6 +160,21 @@ struct DaemonSignalTests {
         #expect(!FileManager.default.fileExists(atPath: harness.directory.appending("elsewhere.log")))
     }
 
+    @Test func sighupWithAuditdConfGoneKeepsTheRunningConfiguration() throws {
+        let harness = try DaemonHarness(behaviour())
+        defer { harness.cleanUp() }
+        #expect(harness.waitUntilRegistered())
+        try FileManager.default.removeItem(atPath: harness.directory.appending("auditd.conf"))
+        harness.control.send(.reload(origin: Self.origin(SIGHUP)))
+        _ = harness.waitForLine { $0.contains("DAEMON_CONFIG") }
+        try harness.kernel.emit(.syscall, "audit(1700000001.000:105): same file")
+        let lines = harness.waitForLine { $0.hasSuffix("same file") }
+        try harness.stop()
+        #expect(lines.contains(DaemonHarness.daemonLine(
+            "DAEMON_CONFIG", serial: 501, "op=reconfigure state=no-change \(Self.initAttribution) res=failed")))
+        #expect(lines.last == "type=SYSCALL msg=audit(1700000001.000:105): same file")
+    }
+
     @Test func sighupThatTheKernelCannotAttributeIsRefusedAsAuditdRefusesIt() throws {
         let harness = try DaemonHarness(behaviour(signalInfo: nil))
         defer { harness.cleanUp() }
