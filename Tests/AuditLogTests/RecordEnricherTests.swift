@@ -242,6 +242,14 @@ import Testing
         #expect(maker.interpretations(1400, "avc:  denied  { read } for pid=1 saddr=0100") == nil)  // AVC
     }
 
+    @Test func theTrailingSpaceIsTrimmedBeforeTheSeparator() {
+        // format_raw trims one trailing space (a newline became one) before format_enrich adds
+        // the 0x1D behind the text; a second trailing space stays.
+        let maker = Maker()
+        #expect(maker.line(Self.syscall, "uid=0\n") == "type=SYSCALL msg=audit(1700000000.000:1): uid=0\u{1D}UID=\"root\"")
+        #expect(maker.line(Self.syscall, "uid=0  ") == "type=SYSCALL msg=audit(1700000000.000:1): uid=0 \u{1D}UID=\"root\"")
+    }
+
     @Test func aLineWithoutAStampIsNotEnriched() {
         let maker = Maker()
         let buffer = OutputBuffer(capacity: 1024)
