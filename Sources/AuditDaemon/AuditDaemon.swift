@@ -311,11 +311,9 @@ public final class AuditDaemon {
                     + "the kernel held before registration")
                 reportState(client: client, sink: sink, askKernel: false)
             }
-            if case let .received(count) = result, count == client.batch.slotCount {
-                // More is waiting: keep receiving, but do not hold records past the window.
-                if let due = writeDueAt, now >= due { write(sink.writer, &writeDueAt, &writeFailures) }
-                continue
-            }
+            // Records never wait past the window, however steadily more keep arriving.
+            if let due = writeDueAt, now >= due { write(sink.writer, &writeDueAt, &writeFailures) }
+            if case let .received(count) = result, count == client.batch.slotCount { continue }
             // The socket is drained for now: wait for more, for a command, or for the window to close.
             var timeout: Int64 = -1
             if let due = writeDueAt { timeout = max(0, due - now) }
@@ -328,7 +326,7 @@ public final class AuditDaemon {
                 throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
             }
             woken = ready.other
-            if !ready.socket, let due = writeDueAt, MonotonicClock.now() >= due {
+            if let due = writeDueAt, MonotonicClock.now() >= due {
                 write(sink.writer, &writeDueAt, &writeFailures)
             }
         }

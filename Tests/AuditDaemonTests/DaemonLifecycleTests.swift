@@ -146,6 +146,30 @@ struct DaemonReceiveTests {
         #expect(latency < 0.1, "took \(latency) s")
     }
 
+    @Test func recordsReachTheDiskWhileRecordsKeepTrickling() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        #expect(harness.waitUntilRegistered())
+        _ = harness.waitForLines(2)
+        // Records sent back to back for most of a second: the socket is never quiet, and the
+        // daemon keeps up, so batches rarely fill; the first record must not wait for the end.
+        let start = Date()
+        var firstSeenAfter: TimeInterval?
+        var sent = 0
+        while Date().timeIntervalSince(start) < 0.8 {
+            sent += 1
+            try harness.kernel.emit(.syscall, "audit(1700000007.000:\(sent)): trickle")
+            if sent % 500 == 0, firstSeenAfter == nil, (try? harness.logLines().count) ?? 0 > 2 {
+                firstSeenAfter = Date().timeIntervalSince(start)
+            }
+        }
+        let trickleTook = Date().timeIntervalSince(start)
+        try harness.stop()
+        #expect(try harness.logLines().filter { $0.hasSuffix("trickle") }.count == sent)
+        let seen = try #require(firstSeenAfter, "nothing reached the disk during a \(trickleTook) s trickle")
+        #expect(seen < 0.25, "the first record reached the disk after \(seen) s of a \(trickleTook) s trickle")
+    }
+
     @Test func stopDrainsEverythingTheKernelSentAroundTheUnregistration() throws {
         var behaviour = FakeKernel.Behaviour()
         behaviour.recordsBeforeUnregisterAck = (1...300).map { FakeKernel.Record(.syscall, "audit(1700000004.000:\($0)): before") }
