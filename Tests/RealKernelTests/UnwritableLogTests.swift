@@ -2,10 +2,12 @@ import AuditTestKit
 import Foundation
 import Testing
 
-/// The log made unwritable under the running daemon. `chattr +i` makes every write to the open
-/// file fail with EPERM, even for root (permissions would not stop root, and a removed directory
-/// does not stop writes to a file that is already open).
-@Suite(.serialized, .timeLimit(.minutes(2)))
+/// The log made unwritable, or its directory removed, under the running daemon, with each
+/// `disk_error_action` that leaves the machine alone (`single` and `halt` would change its
+/// runlevel). `chattr +i` makes every write to the open file fail with EPERM, even for root
+/// (permissions would not stop root, and a removed directory does not stop writes to a file that
+/// is already open: it takes a rotation to meet the missing directory).
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct UnwritableLogTests {
     func cannotRun() -> String? {
         if !FileManager.default.isExecutableFile(atPath: DaemonUnderTest.executablePath) {
@@ -19,62 +21,185 @@ struct UnwritableLogTests {
         ((try? shell("/usr/bin/chattr", [flag, path]))?.status ?? 1) == 0
     }
 
+    /// SYSCALL lines of `key` in the log, by grep (the file may be gone or immutable meanwhile).
     static func syscallLines(_ path: String, key: String) -> Int {
-        ((try? readLog(path).lines) ?? []).filter { $0.hasPrefix("type=SYSCALL ") && $0.contains(key) }.count
+        let counted = try? shell("/bin/grep", ["-c", "^type=SYSCALL .* key=\"\(key)\"$", path])
+        return Int(counted?.output.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     }
 
-    @Test func realKernelALogMadeUnwritableForAMomentIsReportedOnceAndLosesNothing() throws {
-        try RealKernel.withExclusiveUse("log made unwritable", alsoSkipIf: cannotRun) {
-            let directory = try TemporaryDirectory("swift-auditd-unwritable")
+    static func waitFor(_ timeout: TimeInterval = 5, _ condition: () -> Bool) -> Bool {
+        let deadline = Date() + timeout
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return condition()
+    }
+
+    static func lines(of text: String, containing needle: String) -> Int {
+        text.split(separator: "\n").filter { $0.contains(needle) }.count
+    }
+
+    static let detected = "write: Audit daemon detected an error writing an event to disk (Operation not permitted)"
+
+    /// One daemon with `disk_error_action = ACTION`: 1000 events reach the log, the log is made
+    /// immutable, 100 events come, `whileUnwritable` runs, the log is made writable, `afterwards`
+    /// runs (a resume, say), 1000 more events come, and the daemon is stopped.
+    struct Run {
+        var daemon: DaemonUnderTest
+        var logPath: String
+        var key: String
+        var onDiskWhileUnwritable: Int
+        var onDiskAtTheEnd: Int
+        var exitStatus: Int32
+        var diagnostics: String { daemon.diagnostics }
+    }
+
+    static func run(action: String, in directory: TemporaryDirectory,
+                    whileUnwritable: (DaemonUnderTest) -> Void = { _ in },
+                    afterwards: (DaemonUnderTest) -> Void = { _ in }) throws -> Run {
+        let logPath = try DaemonUnderTest.configure(directory, extra: "disk_error_action = \(action)\n")
+        let daemon = try DaemonUnderTest(directory: directory)
+        try #require(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+        let rule = GetppidLoadRule()
+        try rule.add()
+        defer { rule.delete() }
+        for _ in 0..<1000 { _ = getppid() }
+        #expect(waitFor { syscallLines(logPath, key: rule.key) == 1000 })
+
+        try #require(chattr("+i", logPath), "chattr +i does not work on \(logPath)'s file system")
+        defer { _ = chattr("-i", logPath) }
+        // Few enough to stay in the daemon's buffer (256 KiB) while the disk refuses them.
+        for _ in 0..<100 { _ = getppid() }
+        // SYSLOG alerts with the errno, EXEC names it, SUSPEND says only that it suspends (as auditd).
+        #expect(waitFor { daemon.diagnostics.contains("Operation not permitted") || daemon.diagnostics.contains("suspending logging") })
+        Thread.sleep(forTimeInterval: 0.5)
+        whileUnwritable(daemon)
+        let whileUnwritable = syscallLines(logPath, key: rule.key)
+        #expect(chattr("-i", logPath))
+        afterwards(daemon)
+        for _ in 0..<1000 { _ = getppid() }
+        _ = waitFor(3) { syscallLines(logPath, key: rule.key) >= 2100 }
+        rule.delete()
+        let status = daemon.terminate()
+        return Run(daemon: daemon, logPath: logPath, key: rule.key, onDiskWhileUnwritable: whileUnwritable,
+                   onDiskAtTheEnd: syscallLines(logPath, key: rule.key), exitStatus: status)
+    }
+
+    @Test func realKernelDiskErrorActionSyslogReportsTheErrorAndLosesNothingOnceWritable() throws {
+        try RealKernel.withExclusiveUse("disk_error_action = syslog", alsoSkipIf: cannotRun) {
+            let directory = try TemporaryDirectory("swift-auditd-disk-error")
             defer { directory.remove() }
-            let logPath = try DaemonUnderTest.configure(directory)
+            let run = try Self.run(action: "SYSLOG", in: directory)
+            let reports = Self.lines(of: run.diagnostics, containing: Self.detected)
+            #expect(run.exitStatus == 0)
+            #expect(run.onDiskWhileUnwritable == 1000, "nothing reaches an immutable file")
+            #expect(reports >= 1 && reports <= 5, "auditd's alert, at most five times: \(reports)")
+            #expect(run.onDiskAtTheEnd == 2100, "what waited in memory is written once the log takes writes")
+            #expect(run.daemon.receivedAllWritten)
+            #expect(run.daemon.summaryFigure("dropped") == 0)
+            #expect(run.daemon.summaryFigure("not_logged") == 0)
+            #expect(try readLog(run.logPath).lines.allSatisfy(isWholeRecordLine))
+            print("""
+                disk_error_action = SYSLOG, log immutable for 0.5 s: \(reports) alerts; \(run.onDiskWhileUnwritable) of \
+                1000 earlier events on disk meanwhile, \(run.onDiskAtTheEnd) of 2100 at the end, dropped 0
+                """)
+        }
+    }
+
+    @Test func realKernelDiskErrorActionSuspendStopsLoggingUntilResumed() throws {
+        try RealKernel.withExclusiveUse("disk_error_action = suspend", alsoSkipIf: cannotRun) {
+            let directory = try TemporaryDirectory("swift-auditd-disk-error")
+            defer { directory.remove() }
+            var suspendedAtTheEnd = 0
+            let run = try Self.run(action: "SUSPEND", in: directory, whileUnwritable: { daemon in
+                #expect(Self.waitFor { daemon.diagnostics.contains("Audit daemon is suspending logging due to previously mentioned write error") })
+            }, afterwards: { daemon in
+                // Suspended: the log takes writes again, but nothing is written until SIGUSR2.
+                for _ in 0..<100 { _ = getppid() }
+                Thread.sleep(forTimeInterval: 0.3)
+                suspendedAtTheEnd = daemon.diagnostics.contains("attempting to resume") ? -1 : 0
+                kill(daemon.pid, SIGUSR2)
+                #expect(Self.waitFor { daemon.diagnostics.contains("Audit daemon is attempting to resume logging.") })
+            })
+            let notLogged = run.daemon.summaryFigure("not_logged") ?? -1
+            #expect(run.exitStatus == 0)
+            #expect(suspendedAtTheEnd == 0)
+            #expect(run.onDiskWhileUnwritable == 1000)
+            // 1000 before, the 100 buffered when the write failed, 1000 after the resume; the
+            // 100 made while suspended are counted as not logged (SYSCALL and PROCTITLE each).
+            #expect(run.onDiskAtTheEnd == 2100, "diagnostics: \(run.diagnostics.suffix(1500))")
+            #expect(notLogged >= 200, "records received while suspended are counted: \(notLogged)")
+            #expect(run.diagnostics.contains("received records were not written: logging was suspended"))
+            #expect(try readLog(run.logPath).lines.allSatisfy(isWholeRecordLine))
+            print("""
+                disk_error_action = SUSPEND: logging suspended at the first failed write; 100 events while \
+                suspended not logged (not_logged=\(notLogged) records); after SIGUSR2 \(run.onDiskAtTheEnd) of 2100 \
+                other events on disk
+                """)
+        }
+    }
+
+    @Test func realKernelDiskErrorActionExecRunsTheProgramAndSuspends() throws {
+        try RealKernel.withExclusiveUse("disk_error_action = exec", alsoSkipIf: cannotRun) {
+            let directory = try TemporaryDirectory("swift-auditd-disk-error")
+            defer { directory.remove() }
+            let marker = directory.appending("exec-ran")
+            let program = try directory.write("#!/bin/sh\necho \"ran as $$ with: $*\" >> \(marker)\n", to: "on-disk-error.sh")
+            chmod(program, 0o750)
+            let run = try Self.run(action: "EXEC \(program)", in: directory, whileUnwritable: { daemon in
+                #expect(Self.waitFor { FileManager.default.fileExists(atPath: marker) })
+            }, afterwards: { daemon in
+                kill(daemon.pid, SIGUSR2)
+                #expect(Self.waitFor { daemon.diagnostics.contains("Audit daemon is attempting to resume logging.") })
+            })
+            let ran = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
+            #expect(run.exitStatus == 0)
+            #expect(Self.lines(of: ran, containing: "ran as") == 1, "the program runs once: \(ran)")
+            #expect(run.diagnostics.contains("running \(program) for a disk error (write: Operation not permitted)"))
+            #expect(run.onDiskAtTheEnd == 2100, "diagnostics: \(run.diagnostics.suffix(1500))")
+            print("disk_error_action = EXEC: \(program) ran once; after SIGUSR2 \(run.onDiskAtTheEnd) of 2100 events on disk")
+        }
+    }
+
+    /// Removing the directory does not stop writes to the open (now unlinked) file, and no write
+    /// fails, so no disk error is seen: the records go with the removed file until the next
+    /// rotation, which makes the directory and a new file again (auditd's reopen would fail and
+    /// run disk_error_action instead). The figure: what is on disk after the rotation.
+    @Test func realKernelALogDirectoryRemovedWhileRunningIsMadeAgainAtTheNextRotation() throws {
+        try RealKernel.withExclusiveUse("log directory removed", alsoSkipIf: cannotRun) {
+            let directory = try TemporaryDirectory("swift-auditd-disk-error")
+            defer { directory.remove() }
+            let logPath = try DaemonUnderTest.configure(directory, extra: "disk_error_action = SYSLOG\nnum_logs = 3\n")
             let daemon = try DaemonUnderTest(directory: directory)
             try #require(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
             let rule = GetppidLoadRule()
             try rule.add()
             defer { rule.delete() }
+            for _ in 0..<1000 { _ = getppid() }
+            #expect(Self.waitFor { Self.syscallLines(logPath, key: rule.key) == 1000 })
 
-            let batch = 1000
-            for _ in 0..<batch { _ = getppid() }
-            var deadline = Date() + 5
-            while Date() < deadline, Self.syscallLines(logPath, key: rule.key) < batch { Thread.sleep(forTimeInterval: 0.02) }
-            #expect(Self.syscallLines(logPath, key: rule.key) == batch)
-
-            guard Self.chattr("+i", logPath) else {
-                print("SKIP log made unwritable: chattr +i does not work on \(logPath)'s file system")
-                return
-            }
-            defer { _ = Self.chattr("-i", logPath) }
-            // Few enough to stay in the daemon's buffer (256 KiB) while the disk refuses them.
-            let meanwhile = 100
-            for _ in 0..<meanwhile { _ = getppid() }
-            Thread.sleep(forTimeInterval: 1)
-            let whileImmutable = Self.syscallLines(logPath, key: rule.key)
-            let reported = daemon.diagnostics.contains("Operation not permitted")
-            #expect(Self.chattr("-i", logPath))
-            for _ in 0..<batch { _ = getppid() }
-            deadline = Date() + 5
-            while Date() < deadline, Self.syscallLines(logPath, key: rule.key) < 2 * batch + meanwhile {
-                Thread.sleep(forTimeInterval: 0.02)
-            }
+            try FileManager.default.removeItem(atPath: directory.appending("log"))
+            for _ in 0..<100 { _ = getppid() }
+            Thread.sleep(forTimeInterval: 0.3)
+            kill(daemon.pid, SIGUSR1)  // rotate: the files to rename are gone
+            #expect(Self.waitFor(3) { daemon.diagnostics.contains("rotated \(logPath)") })
+            for _ in 0..<1000 { _ = getppid() }
+            _ = Self.waitFor(3) { Self.syscallLines(logPath, key: rule.key) >= 1000 }
             rule.delete()
-            #expect(daemon.terminate() == 0)
-
-            let onDisk = Self.syscallLines(logPath, key: rule.key)
-            let errorLines = daemon.diagnostics.split(separator: "\n").filter { $0.contains("Operation not permitted") }.count
-            #expect(whileImmutable == batch, "nothing reaches an immutable file")
-            #expect(reported, "the write error is reported: \(daemon.diagnostics.suffix(1500))")
-            #expect(onDisk == 2 * batch + meanwhile, "the records of the unwritable time are written once it is writable again")
-            #expect(errorLines >= 1 && errorLines <= 10, "reported, without a flood: \(errorLines) lines")
-            #expect(daemon.diagnostics.contains("the audit log takes writes again"))
-            #expect(daemon.receivedAllWritten, "received + daemon records == written")
-            #expect(daemon.summaryFigure("dropped") == 0)
-            #expect(try readLog(logPath).lines.allSatisfy(isWholeRecordLine))
+            let status = daemon.terminate()
+            let diagnostics = daemon.diagnostics
+            let recreated = FileManager.default.fileExists(atPath: logPath)
+            let onDisk = recreated ? Self.syscallLines(logPath, key: rule.key) : 0
             print("""
-                log made unwritable (chattr +i) for 1 s: \(meanwhile) events meanwhile, \(whileImmutable) of \(batch) \
-                earlier ones on disk then, \(onDisk) of \(2 * batch + meanwhile) on disk at the end, \(errorLines) \
-                diagnostic lines about the write error
+                log directory removed, then SIGUSR1: the directory and log made again: \(recreated), \(onDisk) of \
+                the 1000 later events in it; the 100 made between the removal and the rotation went with the \
+                removed file, unreported
                 """)
+            #expect(status == 0)
+            #expect(recreated)
+            #expect(onDisk == 1000, "diagnostics: \(diagnostics.suffix(1500))")
+            #expect(daemon.receivedAllWritten)
         }
     }
 }
