@@ -43,3 +43,21 @@ public enum ProcessTuning {
         return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
     }
 }
+
+/// The process's effective capabilities, from `/proc/self/status` (`CapEff`).
+public enum ProcessCapabilities {
+    /// `CAP_AUDIT_CONTROL`: register, enable, ask `AUDIT_SIGNAL_INFO`.
+    public static let auditControl = 30
+    /// `CAP_AUDIT_READ`: join the read-only multicast group.
+    public static let auditRead = 37
+
+    /// Whether capability `number` is effective; true when the set cannot be read (the kernel
+    /// will then say no itself).
+    public static func has(_ number: Int) -> Bool {
+        guard let line = (try? AuditdConfiguration.readFile("/proc/self/status"))??
+                .split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingPrefix(while: { $0 == " " || $0 == "\t" }), radix: 16)
+        else { return true }
+        return mask & (1 << UInt64(number)) != 0
+    }
+}

@@ -77,6 +77,17 @@ struct Run: ParsableCommand {
             let loaded = try AuditdConfiguration.read(directory: configurationDirectory)
             for note in loaded.notes { logger.notice("\(note)") }
             let configuration = loaded.configuration
+            // As auditd (exit 4 before anything else): without the capability the kernel refuses
+            // every request, so say so at once rather than after opening the log.
+            if kernelDescriptor == nil {
+                let needed = multicast ? ProcessCapabilities.auditRead : ProcessCapabilities.auditControl
+                guard ProcessCapabilities.has(needed) else {
+                    throw AuditDaemonError(.insufficientPrivilege, """
+                        an audit daemon needs root with \(multicast ? "CAP_AUDIT_READ" : "CAP_AUDIT_CONTROL") \
+                        in the initial user and pid namespaces
+                        """)
+                }
+            }
             ProcessTuning.protectFromOOMKiller(logger: logger)
             ProcessTuning.boostPriority(by: configuration.priorityBoost, logger: logger)
             let socket: AuditSocket

@@ -275,6 +275,22 @@ struct ExecutableControlTests {
         #expect(!FileManager.default.fileExists(atPath: refused.run.pidFile))
     }
 
+    @Test func withoutTheAuditCapabilitiesTheDaemonExitsFourAtOnce() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            return print("SKIP withoutTheAuditCapabilitiesTheDaemonExitsFourAtOnce: needs root and setpriv to drop to nobody")
+        }
+        let directory = try TemporaryDirectory("swift-auditd-nobody")
+        defer { directory.remove() }
+        chmod(directory.path, 0o755)  // no auditd.conf in it, and nobody may look (auditd reads it before the check)
+        for arguments in [["run"], ["run", "--multicast"]] {
+            let result = try shell("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups",
+                                                        builtDaemonPath()] + arguments + ["-c", directory.path])
+            #expect(result.status == 4, "\(result.output)")
+            #expect(result.output.contains("an audit daemon needs root with CAP_AUDIT_"))
+            #expect(!result.output.contains("cannot open the audit log"))
+        }
+    }
+
     @Test func systemdHearsReadyOnlyAfterTheRegistrationAndStoppingAtTheEnd() throws {
         let directory = try TemporaryDirectory("swift-auditd-notify")
         defer { directory.remove() }
