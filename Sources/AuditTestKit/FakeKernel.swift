@@ -60,6 +60,7 @@ public final class FakeKernel: Sendable {
         var requests: [NetlinkHeader] = []
         var registrations: [UInt32] = []
         var registrationAcknowledgedAt: ContinuousClock.Instant?
+        var registrationAnnounced = false
         var closed = false
     }
 
@@ -94,8 +95,11 @@ public final class FakeKernel: Sendable {
     /// When the last registration was acknowledged, or nil.
     public var registrationAcknowledgedAt: ContinuousClock.Instant? { state.withLock { $0.registrationAcknowledgedAt } }
 
-    /// Whether a daemon is registered now.
-    public var isRegistered: Bool { status.pid != 0 }
+    /// Whether a daemon is registered now and the kernel has sent it everything it queued at the
+    /// registration (held records and the `CONFIG_CHANGE` record). As in the kernel, whose one
+    /// main queue keeps records made after a registration behind that record, a test that emits
+    /// live records once this is true gets them after the held ones.
+    public var isRegistered: Bool { state.withLock { $0.status.pid != 0 && $0.registrationAnnounced } }
 
     // MARK: - Emitting
 
@@ -195,9 +199,13 @@ public final class FakeKernel: Sendable {
             send(error: 0, to: request)
             for record in behaviour.heldRecords { try? emit(record) }
             try? emit(.configChange, "\(behaviour.markerStamp): op=set audit_pid=\(change.pid) old=0 auid=4294967295 ses=4294967295 res=1")
+            state.withLock { $0.registrationAnnounced = true }
         } else {
             for record in behaviour.recordsBeforeUnregisterAck { try? emit(record) }
-            state.withLock { $0.status.pid = 0 }
+            state.withLock {
+                $0.status.pid = 0
+                $0.registrationAnnounced = false
+            }
             send(error: 0, to: request)
             for record in behaviour.recordsAfterUnregisterAck { try? emit(record) }
         }

@@ -43,7 +43,7 @@ final class SpawnedDaemon {
 
     /// Waits until the fake kernel has the child registered.
     func waitUntilRegistered() -> Bool {
-        kernel.wait { $0.status.pid == UInt32(pid) }
+        kernel.wait { $0.isRegistered && $0.status.pid == UInt32(pid) }
     }
 
     func signal(_ number: Int32) { kill(pid, number) }
