@@ -8,13 +8,19 @@ import Logging
 public enum RealKernel {
     /// Why a real-kernel test cannot run here, or nil when it can.
     public static func reasonToSkip() -> String? {
+        if let reason = reasonNoLockHelps() { return reason }
+        guard let status = try? status() else { return "the kernel does not answer AUDIT_GET (no audit support?)" }
+        if status.pid != 0 { return "another audit daemon (pid \(status.pid)) holds the kernel's daemon slot" }
+        if status.enabled == 2 { return "auditing is locked (enabled=2); rules cannot be changed" }
+        return nil
+    }
+
+    /// What no amount of waiting changes: no root, no auditctl.
+    static func reasonNoLockHelps() -> String? {
         if geteuid() != 0 { return "needs root (CAP_AUDIT_CONTROL) to register with the kernel" }
         if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/auditctl") {
             return "needs auditctl (apt-get install auditd)"
         }
-        guard let status = try? status() else { return "the kernel does not answer AUDIT_GET (no audit support?)" }
-        if status.pid != 0 { return "another audit daemon (pid \(status.pid)) holds the kernel's daemon slot" }
-        if status.enabled == 2 { return "auditing is locked (enabled=2); rules cannot be changed" }
         return nil
     }
 
@@ -24,12 +30,12 @@ public enum RealKernel {
     public static func withExclusiveUse(
         _ test: String, alsoSkipIf extraReason: () -> String? = { nil }, _ body: () throws -> Void
     ) throws {
-        func reason() -> String? { reasonToSkip() ?? extraReason() }
-        if let reason = reason() { return print("SKIP \(test): \(reason)") }
+        if let reason = reasonNoLockHelps() ?? extraReason() { return print("SKIP \(test): \(reason)") }
+        // Wait for the lock before looking at the daemon slot: a suite running in parallel may be
+        // using the kernel now, and will have left it free when it lets the lock go.
         guard let lock = KernelLock() else { return print("SKIP \(test): the kernel lock stayed taken") }
         defer { withExtendedLifetime(lock) {} }
-        // Checked again: another holder of the lock may have changed the kernel meanwhile.
-        if let reason = reason() { return print("SKIP \(test): \(reason)") }
+        if let reason = reasonToSkip() { return print("SKIP \(test): \(reason)") }
         let before = try status()
         defer { restore(enabled: before.enabled) }
         try body()
