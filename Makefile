@@ -130,11 +130,20 @@ man:
 $(RUN_DIR)/etc/auditd.conf:
 	@mkdir -p $(RUN_DIR)/etc
 	@printf '%s\n' \
-	  '# swift-auditd local configuration (made by make run; auditd.conf syntax)' \
+	  '# swift-auditd local configuration, made by make run (auditd.conf syntax; Debian'"'"'s values)' \
 	  'log_file = $(RUN_DIR)/log/audit.log' \
-	  'log_format = RAW' \
+	  'log_format = ENRICHED' \
 	  'flush = INCREMENTAL_ASYNC' \
-	  'freq = 50' > $@
+	  'freq = 50' \
+	  'max_log_file = 8' \
+	  'num_logs = 5' \
+	  'max_log_file_action = ROTATE' \
+	  'space_left = 75' \
+	  'space_left_action = SYSLOG' \
+	  'admin_space_left = 50' \
+	  'admin_space_left_action = SUSPEND' \
+	  'disk_full_action = SUSPEND' \
+	  'disk_error_action = SUSPEND' > $@
 	@chmod 0640 $@
 	@echo "made $@"
 

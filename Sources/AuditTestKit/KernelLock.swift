@@ -24,6 +24,16 @@ public final class KernelLock {
         descriptor = fd
     }
 
+    /// Waits up to `timeout` for the lock without blocking a thread; nil when it stayed taken.
+    public static func acquire(timeout: Duration = .seconds(240)) async -> KernelLock? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let lock = KernelLock(timeout: .zero) { return lock }
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     deinit {
         flock(descriptor, LOCK_UN)
         Glibc.close(descriptor)

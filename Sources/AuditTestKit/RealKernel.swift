@@ -27,13 +27,17 @@ public enum RealKernel {
     /// Runs `body` with this machine's kernel to itself: the kernel lock held, the daemon slot free,
     /// and `enabled` put back afterwards. Prints why and returns without running `body` when a
     /// real-kernel test cannot run here.
+    ///
+    /// Waiting for the lock suspends the test instead of blocking a thread: Swift Testing runs
+    /// tests on the cooperative pool, as wide as the machine has cores (two in CI), and a test
+    /// asleep on a pool thread would starve every other test.
     public static func withExclusiveUse(
         _ test: String, alsoSkipIf extraReason: () -> String? = { nil }, _ body: () throws -> Void
-    ) throws {
+    ) async throws {
         if let reason = reasonNoLockHelps() ?? extraReason() { return print("SKIP \(test): \(reason)") }
         // Wait for the lock before looking at the daemon slot: a suite running in parallel may be
         // using the kernel now, and will have left it free when it lets the lock go.
-        guard let lock = KernelLock() else { return print("SKIP \(test): the kernel lock stayed taken") }
+        guard let lock = await KernelLock.acquire() else { return print("SKIP \(test): the kernel lock stayed taken") }
         defer { withExtendedLifetime(lock) {} }
         if let reason = reasonToSkip() { return print("SKIP \(test): \(reason)") }
         let before = try status()

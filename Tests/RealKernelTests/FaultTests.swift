@@ -36,8 +36,8 @@ struct FaultTests {
         return true
     }
 
-    @Test func realKernelKillNineInTheMiddleOfALoadThenRestartLeavesWholeLinesAndAppends() throws {
-        try RealKernel.withExclusiveUse("kill -9 under load, then restart", alsoSkipIf: daemonMissing) {
+    @Test func realKernelKillNineInTheMiddleOfALoadThenRestartLeavesWholeLinesAndAppends() async throws {
+        try await RealKernel.withExclusiveUse("kill -9 under load, then restart", alsoSkipIf: daemonMissing) {
             let directory = try TemporaryDirectory("swift-auditd-kill9")
             defer { directory.remove() }
             let logPath = try DaemonUnderTest.configure(directory)
@@ -93,8 +93,8 @@ struct FaultTests {
         }
     }
 
-    @Test func realKernelASmallReceiveBufferOverflowsIsCountedAndTheDaemonKeepsGoing() throws {
-        try RealKernel.withExclusiveUse("receive buffer overflow", alsoSkipIf: daemonMissing) {
+    @Test func realKernelASmallReceiveBufferOverflowsIsCountedAndTheDaemonKeepsGoing() async throws {
+        try await RealKernel.withExclusiveUse("receive buffer overflow", alsoSkipIf: daemonMissing) {
             let directory = try TemporaryDirectory("swift-auditd-enobufs")
             defer { directory.remove() }
             let logPath = try DaemonUnderTest.configure(directory)

@@ -14,8 +14,8 @@ struct ForgedSenderDaemonTests {
             ? nil : "the swift-auditd executable is not built at \(builtDaemonPath())"
     }
 
-    @Test func realKernelRecordsForgedToTheDaemonsPortAreRefusedCountedAndReported() throws {
-        try RealKernel.withExclusiveUse("forged senders to the daemon", alsoSkipIf: daemonMissing) {
+    @Test func realKernelRecordsForgedToTheDaemonsPortAreRefusedCountedAndReported() async throws {
+        try await RealKernel.withExclusiveUse("forged senders to the daemon", alsoSkipIf: daemonMissing) {
             let directory = try TemporaryDirectory("swift-auditd-forged")
             defer { directory.remove() }
             let logPath = try DaemonUnderTest.configure(directory)

@@ -15,9 +15,9 @@ struct LoadTests {
             ? nil : "the swift-auditd executable is not built at \(DaemonUnderTest.executablePath)"
     }
 
-    @Test func realKernelAMillionEventsAtFullRateWithBacklogLimit8192AreAllOnDiskAndNoneLost() throws {
+    @Test func realKernelAMillionEventsAtFullRateWithBacklogLimit8192AreAllOnDiskAndNoneLost() async throws {
         if let reason = notAsked() { return print("SKIP full-rate load: \(reason)") }
-        try RealKernel.withExclusiveUse("full-rate load") {
+        try await RealKernel.withExclusiveUse("full-rate load") {
             let events = Self.events
             let directory = try TemporaryDirectory("swift-auditd-load")
             defer { directory.remove() }

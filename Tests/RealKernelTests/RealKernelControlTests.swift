@@ -15,8 +15,8 @@ struct RealKernelControlTests {
             ? nil : "the swift-auditd executable is not built at \(builtDaemonPath())"
     }
 
-    @Test func auditctlSignalRotatesReloadsResumesAndStopsSwiftAuditdWithAttribution() throws {
-        try RealKernel.withExclusiveUse("auditctlSignal", alsoSkipIf: daemonMissing) {
+    @Test func auditctlSignalRotatesReloadsResumesAndStopsSwiftAuditdWithAttribution() async throws {
+        try await RealKernel.withExclusiveUse("auditctlSignal", alsoSkipIf: daemonMissing) {
             let daemon = try DaemonProcess()
             try #require(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
             _ = daemon.waitForLine { $0.contains("op=set audit_pid=\(daemon.pid)") }

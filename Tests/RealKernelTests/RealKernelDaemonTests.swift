@@ -92,8 +92,8 @@ struct RealKernelDaemonTests {
             ? nil : "the swift-auditd executable is not built at \(builtDaemonPath())"
     }
 
-    @Test func daemonRegistersAndWritesEveryEventOfARuleWhereAusearchFindsThem() throws {
-        try RealKernel.withExclusiveUse("daemonRegistersAndWritesEveryEvent", alsoSkipIf: daemonMissing) {
+    @Test func daemonRegistersAndWritesEveryEventOfARuleWhereAusearchFindsThem() async throws {
+        try await RealKernel.withExclusiveUse("daemonRegistersAndWritesEveryEvent", alsoSkipIf: daemonMissing) {
             let daemon = try DaemonProcess()
             #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
             let rule = GetppidRule()
@@ -134,8 +134,8 @@ struct RealKernelDaemonTests {
         }
     }
 
-    @Test func sigtermDuringALoadLeavesEveryGeneratedEventOnDisk() throws {
-        try RealKernel.withExclusiveUse("sigtermDuringALoad", alsoSkipIf: daemonMissing) {
+    @Test func sigtermDuringALoadLeavesEveryGeneratedEventOnDisk() async throws {
+        try await RealKernel.withExclusiveUse("sigtermDuringALoad", alsoSkipIf: daemonMissing) {
             let daemon = try DaemonProcess()
             #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
             let rule = GetppidRule()

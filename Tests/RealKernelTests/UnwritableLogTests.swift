@@ -86,8 +86,8 @@ struct UnwritableLogTests {
                    onDiskAtTheEnd: syscallLines(logPath, key: rule.key), exitStatus: status)
     }
 
-    @Test func realKernelDiskErrorActionSyslogReportsTheErrorAndLosesNothingOnceWritable() throws {
-        try RealKernel.withExclusiveUse("disk_error_action = syslog", alsoSkipIf: cannotRun) {
+    @Test func realKernelDiskErrorActionSyslogReportsTheErrorAndLosesNothingOnceWritable() async throws {
+        try await RealKernel.withExclusiveUse("disk_error_action = syslog", alsoSkipIf: cannotRun) {
             let directory = try TemporaryDirectory("swift-auditd-disk-error")
             defer { directory.remove() }
             let run = try Self.run(action: "SYSLOG", in: directory)
@@ -107,8 +107,8 @@ struct UnwritableLogTests {
         }
     }
 
-    @Test func realKernelDiskErrorActionSuspendStopsLoggingUntilResumed() throws {
-        try RealKernel.withExclusiveUse("disk_error_action = suspend", alsoSkipIf: cannotRun) {
+    @Test func realKernelDiskErrorActionSuspendStopsLoggingUntilResumed() async throws {
+        try await RealKernel.withExclusiveUse("disk_error_action = suspend", alsoSkipIf: cannotRun) {
             let directory = try TemporaryDirectory("swift-auditd-disk-error")
             defer { directory.remove() }
             var suspendedAtTheEnd = 0
@@ -140,8 +140,8 @@ struct UnwritableLogTests {
         }
     }
 
-    @Test func realKernelDiskErrorActionExecRunsTheProgramAndSuspends() throws {
-        try RealKernel.withExclusiveUse("disk_error_action = exec", alsoSkipIf: cannotRun) {
+    @Test func realKernelDiskErrorActionExecRunsTheProgramAndSuspends() async throws {
+        try await RealKernel.withExclusiveUse("disk_error_action = exec", alsoSkipIf: cannotRun) {
             let directory = try TemporaryDirectory("swift-auditd-disk-error")
             defer { directory.remove() }
             let marker = directory.appending("exec-ran")
@@ -166,8 +166,8 @@ struct UnwritableLogTests {
     /// fails, so no disk error is seen: the records go with the removed file until the next
     /// rotation, which makes the directory and a new file again (auditd's reopen would fail and
     /// run disk_error_action instead). The figure: what is on disk after the rotation.
-    @Test func realKernelALogDirectoryRemovedWhileRunningIsMadeAgainAtTheNextRotation() throws {
-        try RealKernel.withExclusiveUse("log directory removed", alsoSkipIf: cannotRun) {
+    @Test func realKernelALogDirectoryRemovedWhileRunningIsMadeAgainAtTheNextRotation() async throws {
+        try await RealKernel.withExclusiveUse("log directory removed", alsoSkipIf: cannotRun) {
             let directory = try TemporaryDirectory("swift-auditd-disk-error")
             defer { directory.remove() }
             let logPath = try DaemonUnderTest.configure(directory, extra: "disk_error_action = SYSLOG\nnum_logs = 3\n")
