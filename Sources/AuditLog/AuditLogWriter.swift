@@ -77,6 +77,8 @@ public final class AuditLogWriter {
     private var spaceWarned = false
     private var adminSpaceWarned = false
     private var diskErrorWarnings = 0
+    /// Whether the error behind the current run of failures was reported (for actions other than syslog).
+    private var diskErrorMentioned = false
     /// The last write failed; the next one that works is reported.
     private var failing = false
     /// The size limit was reported for this file (syslog action).
@@ -194,6 +196,7 @@ public final class AuditLogWriter {
     /// this does nothing.
     public func flush() throws(AuditLogError) {
         defer { reportBackgroundSyncError() }
+        if suspension == nil, buffer.count > writtenPrefix { try reopenIfRemoved() }
         while suspension == nil, buffer.count > writtenPrefix {
             let end = writeEnd()
             let written = Glibc.write(descriptor, buffer.base + writtenPrefix, end - writtenPrefix)
@@ -264,6 +267,7 @@ public final class AuditLogWriter {
             failing = false
             diskFull = false
             diskErrorWarnings = 0
+            diskErrorMentioned = false
             emit(.diskRecovered, .notice, "Audit daemon is writing to \(path) again")
         }
         guard writtenPrefix == 0 else { return }
@@ -340,6 +344,26 @@ public final class AuditLogWriter {
         sizeReported = false
         suspension = nil
         if !opened.created { startOnNewLine() }
+    }
+
+    /// A log removed while open (the file, or its directory) still takes writes, and no write
+    /// fails, but no reader will ever see them. One `fstat` before each write finds it unlinked,
+    /// and the writer opens a new file in its place (making the directory again), so the records
+    /// go where readers look. A reopen that fails is a disk error.
+    private func reopenIfRemoved() throws(AuditLogError) {
+        guard descriptor >= 0 else { return }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_nlink == 0 else { return }
+        close(descriptor)
+        descriptor = -1
+        do {
+            try openLog()
+            emit(.warning, .error, "\(path) was removed while open; writing to a new file in its place")
+        } catch {
+            failing = true
+            diskError("open", error.errno ?? EIO)
+            throw error
+        }
     }
 
     /// A process killed in the middle of a write can leave half a line at the end of the file;
@@ -631,7 +655,14 @@ public final class AuditLogWriter {
     }
 
     private func diskError(_ operation: String, _ code: Int32) {
-        run(settings.space.diskErrorAction, for: .diskError(operation, code))
+        let action = settings.space.diskErrorAction
+        // `syslog` says it itself (at most five times); every other action but `ignore` refers to
+        // "the previously mentioned write error", so mention it, once per run of failures.
+        if action != .syslog, action != .ignore, !diskErrorMentioned {
+            diskErrorMentioned = true
+            emit(.diskError, .error, "\(operation) failed on \(path): \(String(cString: strerror(code))) (errno \(code))")
+        }
+        run(action, for: .diskError(operation, code))
     }
 
     private func run(_ action: DiskAction, for trigger: Trigger) {

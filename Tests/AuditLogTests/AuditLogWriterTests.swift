@@ -53,6 +53,19 @@ import Testing
         #expect(error?.description.contains("writable by every user") == true)
     }
 
+    @Test func aLogRemovedWhileOpenIsMadeAgainBeforeTheNextWrite() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let writer = try AuditLogWriter(path: directory.appending("log/audit.log"))
+        append(writer, 1300, "audit(1.000:1): before")
+        try writer.flush()
+        try FileManager.default.removeItem(atPath: directory.appending("log"))
+        append(writer, 1300, "audit(1.000:2): after")
+        try writer.flush()
+        #expect(try directory.lines(of: "log/audit.log") == ["type=SYSCALL msg=audit(1.000:2): after"])
+        #expect(writer.recordsWritten == 2)
+    }
+
     @Test func aTornLastLineIsNotGluedToTheFirstNewOne() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
