@@ -9,48 +9,26 @@ import Testing
 /// rule it adds and puts `enabled` back; without root or a free daemon slot it skips, saying why.
 @Suite(.serialized, .timeLimit(.minutes(3)))
 struct RealKernelDaemonTests {
-    /// A running daemon process with its own configuration directory.
+    /// A daemon process (`DaemonUnderTest`) with a configuration directory of its own, removed
+    /// with it, and a RAW log at `log/audit.log`.
     final class DaemonProcess {
         let directory: TemporaryDirectory
-        let process = Process()
         let logPath: String
-        let diagnosticsPath: String
-        /// The PID file and state report go here, never to the machine's /run/audit.
-        let runDirectory: String
+        let daemon: DaemonUnderTest
 
         init() throws {
             directory = try TemporaryDirectory("swift-auditd-real")
-            logPath = directory.appending("log/audit.log")
-            diagnosticsPath = directory.appending("diagnostics.txt")
-            runDirectory = directory.appending("run")
-            // num_logs as Debian ships it: with auditd's compiled default (0) SIGUSR1 does not rotate.
-            try directory.write("log_file = \(logPath)\nlog_format = RAW\nnum_logs = 5\n", to: "auditd.conf")
-            _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
-            process.executableURL = URL(fileURLWithPath: builtDaemonPath())
-            process.arguments = ["run", "-c", directory.path, "--run-directory", runDirectory]
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: diagnosticsPath))
-            try process.run()
+            logPath = try DaemonUnderTest.configure(directory)
+            daemon = try DaemonUnderTest(directory: directory)
         }
 
-        var pid: Int32 { process.processIdentifier }
-
-        /// Waits until the kernel reports this process as its audit daemon.
-        func waitUntilRegistered() -> Bool {
-            let deadline = Date() + 10
-            while Date() < deadline {
-                if let status = try? RealKernel.status(), status.pid == UInt32(pid) { return true }
-                if !process.isRunning { return false }
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-            return false
-        }
-
-        /// Sends SIGTERM and waits for the exit status.
-        func terminate() -> Int32 {
-            if process.isRunning { kill(pid, SIGTERM) }
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        var process: Process { daemon.process }
+        var pid: Int32 { daemon.pid }
+        /// The PID file and state report go here, never to the machine's /run/audit.
+        var runDirectory: String { directory.appending("run") }
+        var diagnostics: String { daemon.diagnostics }
+        func waitUntilRegistered() -> Bool { daemon.waitUntilRegistered() }
+        func terminate() -> Int32 { daemon.terminate() }
 
         func logLines(_ path: String? = nil) throws -> [String] {
             try String(contentsOfFile: path ?? logPath, encoding: .utf8).split(separator: "\n").map(String.init)
@@ -68,23 +46,10 @@ struct RealKernelDaemonTests {
             return lines
         }
 
-        var diagnostics: String { (try? String(contentsOfFile: diagnosticsPath, encoding: .utf8)) ?? "" }
-
         deinit {
-            if process.isRunning {
-                kill(pid, SIGKILL)
-                process.waitUntilExit()
-            }
+            daemon.killAbruptly()
             directory.remove()
         }
-    }
-
-    /// An audit rule on `getppid` for this test process only, with a key of its own.
-    struct GetppidRule {
-        let key = "swift-auditd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        var arguments: [String] { ["always,exit", "-F", "arch=b64", "-S", "getppid", "-F", "pid=\(getpid())", "-k", key] }
-        func add() throws { try RealKernel.auditctl(["-a"] + arguments) }
-        func delete() { _ = try? shell("/usr/sbin/auditctl", ["-d"] + arguments) }
     }
 
     func daemonMissing() -> String? {
@@ -96,7 +61,7 @@ struct RealKernelDaemonTests {
         try await RealKernel.withExclusiveUse("daemonRegistersAndWritesEveryEvent", alsoSkipIf: daemonMissing) {
             let daemon = try DaemonProcess()
             #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
-            let rule = GetppidRule()
+            let rule = GetppidLoadRule()
             try rule.add()
             let events = 500
             for _ in 0..<events { _ = getppid() }
@@ -138,7 +103,7 @@ struct RealKernelDaemonTests {
         try await RealKernel.withExclusiveUse("sigtermDuringALoad", alsoSkipIf: daemonMissing) {
             let daemon = try DaemonProcess()
             #expect(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
-            let rule = GetppidRule()
+            let rule = GetppidLoadRule()
             try rule.add()
             defer { rule.delete() }
 
