@@ -15,7 +15,8 @@ final class ReplayKernel: @unchecked Sendable {
     private(set) var startedSending: Int64 = 0
     private(set) var finishedSending: Int64 = 0
     private(set) var allocationsAtStart: UInt64?
-    private(set) var cpuNanoseconds: Int64 = 0
+    /// The sending thread's CPU, user and system, taken as it ends.
+    private(set) var times = ProcessTimes()
     private(set) var failure: String?
 
     init(socket: AuditSocket, corpus: Corpus) {
@@ -34,7 +35,7 @@ final class ReplayKernel: @unchecked Sendable {
             failure = error.message
         }
         _ = shutdown(socket.descriptor, Int32(SHUT_RDWR))
-        cpuNanoseconds = Clock.nanoseconds(CLOCK_THREAD_CPUTIME_ID)
+        times = ProcessTimes.now(ProcessTimes.callingThread)
     }
 
     struct Failure: Error {
@@ -112,6 +113,28 @@ enum Clock {
         var time = timespec()
         clock_gettime(clock, &time)
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}
+
+/// User and system CPU time in nanoseconds, of the process or of the calling thread.
+struct ProcessTimes {
+    var user: Int64 = 0
+    var system: Int64 = 0
+    var total: Int64 { user + system }
+
+    /// `RUSAGE_SELF` and `RUSAGE_THREAD` (Glibc imports the latter only with _GNU_SOURCE).
+    static let wholeProcess: Int32 = 0
+    static let callingThread: Int32 = 1
+
+    static func now(_ who: Int32 = wholeProcess) -> ProcessTimes {
+        var usage = rusage()
+        getrusage(__rusage_who_t(who), &usage)
+        func nanoseconds(_ time: timeval) -> Int64 { Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_usec) * 1000 }
+        return ProcessTimes(user: nanoseconds(usage.ru_utime), system: nanoseconds(usage.ru_stime))
+    }
+
+    static func - (left: ProcessTimes, right: ProcessTimes) -> ProcessTimes {
+        ProcessTimes(user: left.user - right.user, system: left.system - right.system)
     }
 }
 
