@@ -36,14 +36,22 @@ public final class RecordEnricher {
     /// `conversion error(…)` around a field as long as the line.
     private let scratch: UnsafeMutablePointer<UInt8>
     private static let scratchCapacity = 2 * formatBufferLength
+    /// Whether lines are skimmed for the names auditd interprets (`RecordFields`); false reads
+    /// every field, for tests that compare the two.
+    let skimsFields: Bool
 
     /// - Parameters:
     ///   - directory: where user and group names come from.
     ///   - missLifetime: milliseconds an id the directory did not know is not asked again; 0 asks
     ///     on every record, as auditd does.
     ///   - clock: milliseconds of a monotonic clock, for `missLifetime`.
-    public init(directory: any AccountDirectory = SystemAccountDirectory(), missLifetime: Int64 = 100,
+    public convenience init(directory: any AccountDirectory = SystemAccountDirectory(), missLifetime: Int64 = 100,
                 clock: @escaping () -> Int64 = RecordEnricher.monotonicMilliseconds) {
+        self.init(directory: directory, missLifetime: missLifetime, clock: clock, skimsFields: true)
+    }
+
+    init(directory: any AccountDirectory, missLifetime: Int64, clock: @escaping () -> Int64, skimsFields: Bool) {
+        self.skimsFields = skimsFields
         users = AccountNameCache(missLifetime: missLifetime, clock: clock) { directory.userName(uid: $0) }
         groups = AccountNameCache(missLifetime: missLifetime, clock: clock) { directory.groupName(gid: $0) }
         scratch = .allocate(capacity: Self.scratchCapacity)
@@ -67,13 +75,16 @@ public final class RecordEnricher {
         // auparse reads an earlier enrichment after a 0x1D; fields are what comes before it.
         let fieldsEnd = memchr(buffer.base + lineStart, Int32(Self.separator), rawLength).map { $0 - (buffer.base + lineStart) } ?? rawLength
         let text = UnsafeRawBufferPointer(rebasing: line[..<fieldsEnd])
+        // Most lines (PROCTITLE, EXECVE, CWD, EOE) hold no name auditd interprets: nothing to add,
+        // unless the record also makes auparse forget its cached names.
+        guard !skimsFields || RecordFields.mayHoldInterpretedField(text) || Self.flushesNames(type) else { return }
         guard Self.hasTimestamp(text) else { return }
         if type == RecordType.avc || type == RecordType.userAVC, RecordFields.isRefused(text, type: type) { return }
 
         if type == RecordType.addUser || type == RecordType.addGroup { flushNames() }
 
         var pairs = 0
-        var fields = RecordFields(line: text, type: type)
+        var fields = RecordFields(line: text, type: type, skims: skimsFields)
         // What auparse knows of the record before it interprets a field, gathered on the way;
         // `complete` once every field it reads (up to the 6th) has gone by.
         var record = RecordFacts()
@@ -143,6 +154,17 @@ public final class RecordEnricher {
             flushNames()
         default:
             break
+        }
+    }
+
+    /// Whether auparse forgets its cached names before or after reading a record of `type`.
+    private static func flushesNames(_ type: UInt16) -> Bool {
+        switch type {
+        case RecordType.addUser, RecordType.addGroup, RecordType.userManagement, RecordType.deleteUser,
+             RecordType.deleteGroup, RecordType.groupManagement:
+            true
+        default:
+            false
         }
     }
 

@@ -15,6 +15,13 @@
 ///
 /// Fields are numbered from 1 as auparse counts them (`type` is 1, or 2 after `node`): auparse
 /// reads `arch`, `syscall` and `a0` only at positions 2, 3 and 6 after that offset.
+///
+/// Past the 6th position only the fields auditd interprets matter, and every name it interprets
+/// ends in `id`, `ch` (`arch`), `ll` (`syscall`) or `dr` (`saddr`). There (outside AVC records,
+/// whose permission lists swallow tokens) the scan skims: it jumps from one `=` after such an
+/// ending to the next, and yields the field only when auparse's split would make that `=` end a
+/// field's name (the token's first `=`, or the first after `msg='`). Other fields past the head
+/// are not yielded, and `index` there counts only what is yielded (it stays above the head's).
 struct RecordFields {
     struct Field {
         let name: UnsafeRawBufferPointer
@@ -41,14 +48,20 @@ struct RecordFields {
     /// auparse refused the record: nothing of it is interpreted.
     private(set) var failed = false
 
-    init(line: UnsafeRawBufferPointer, type: UInt16) {
+    /// Whether fields past the 6th position are skimmed (see above); false yields every field.
+    private let skims: Bool
+
+    init(line: UnsafeRawBufferPointer, type: UInt16, skims: Bool = true) {
         bytes = line.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(bitPattern: 1)!
         end = line.count
         isAVC = type == RecordType.avc || type == RecordType.userAVC
+        self.skims = skims
     }
 
-    /// The next field, or nil at the end of the line or when auparse would give up.
+    /// The next field, or nil at the end of the line or when auparse would give up. Past the 6th
+    /// position, outside AVC records, only fields whose names may be interpreted (see above).
     mutating func next() -> Field? {
+        if count - offset >= 6, skims, !isAVC { return nextCandidate() }
         while !failed {
             // The next token, and its first `=`.
             var cursor = position
@@ -94,6 +107,78 @@ struct RecordFields {
             return Field(name: name, rawValue: rawValue, index: count, nameKey: packedName(nameStart, equals - nameStart))
         }
         return nil
+    }
+
+    /// Whether any `=` in `line` follows a name ending the way every interpreted name ends: when
+    /// none does, auditd adds nothing to the line.
+    static func mayHoldInterpretedField(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard let base = line.baseAddress else { return false }
+        return nextCandidateEquals(in: base.assumingMemoryBound(to: UInt8.self), from: 0, end: line.count) != nil
+    }
+
+    /// The field whose name ends at the next `=` that follows an interpreted name's ending (and
+    /// is where auparse's split ends a name), skipping the tokens between.
+    private mutating func nextCandidate() -> Field? {
+        var from = position
+        while let equals = Self.nextCandidateEquals(in: bytes, from: from, end: end) {
+            from = equals + 1
+            // The token holding it starts after the last space; tokens before `position` are read.
+            var start = equals
+            while start > position, bytes[start - 1] != Self.space { start -= 1 }
+            var first = start
+            while bytes[first] != Self.equal { first += 1 }
+            if first != equals {
+                // Only `msg='…` names a field after an earlier `=`: the first `=` after the quote.
+                guard first == start + 3, bytes[start] == UInt8(ascii: "m"), bytes[start + 1] == UInt8(ascii: "s"),
+                      bytes[start + 2] == UInt8(ascii: "g"), bytes[start + 4] == UInt8(ascii: "'") else { continue }
+                start += 5
+                first = start
+                while bytes[first] != Self.equal { first += 1 }
+                guard first == equals else { continue }
+            }
+            var nameStart = start
+            if nameStart < equals, bytes[nameStart] == UInt8(ascii: "(") { nameStart += 1 }
+            var tokenEnd = equals + 1
+            while tokenEnd < end, bytes[tokenEnd] != Self.space { tokenEnd += 1 }
+            // A field with an empty value is dropped.
+            guard tokenEnd > equals + 1 else { continue }
+            position = tokenEnd
+            count += 1
+            return Field(name: slice(nameStart..<equals), rawValue: slice(equals + 1..<tokenEnd), index: count,
+                         nameKey: packedName(nameStart, equals - nameStart))
+        }
+        position = end
+        return nil
+    }
+
+    /// The first `=` at or after `from` whose two bytes before are `id`, `ch`, `ll` or `dr`.
+    @inline(__always)
+    private static func nextCandidateEquals(in bytes: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
+        var index = max(from, 2)
+        let raw = UnsafeRawPointer(bytes)
+        while index + 8 <= end {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            var found = zeroBytes(word ^ (ones &* 0x3D))
+            while found != 0 {
+                let at = index + found.trailingZeroBitCount / 8
+                if isCandidateEnd(bytes, at) { return at }
+                found &= found &- 1
+            }
+            index += 8
+        }
+        while index < end {
+            if isCandidateEnd(bytes, index) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Whether `bytes[at]` is an `=` after `id`, `ch`, `ll` or `dr` (`at` >= 2).
+    @inline(__always)
+    private static func isCandidateEnd(_ bytes: UnsafePointer<UInt8>, _ at: Int) -> Bool {
+        guard bytes[at] == equal else { return false }
+        let pair = UInt16(bytes[at - 2]) | UInt16(bytes[at - 1]) << 8
+        return pair == 0x6469 || pair == 0x6863 || pair == 0x6C6C || pair == 0x7264
     }
 
     /// A value as auparse keeps it: one trailing `:`, `,`, `'` and `)` removed, in that order
