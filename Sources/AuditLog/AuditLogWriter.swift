@@ -36,9 +36,18 @@ public final class AuditLogWriter {
     /// The line format; `setFormat(_:enricher:)` changes it between batches (a reload).
     public private(set) var format: LogFormat
     /// The RAW part of each line (`node=` prefix, type name, payload). A reload may replace it.
-    public var formatter: RecordFormatter
+    public var formatter: RecordFormatter {
+        didSet { formatterBox = FormatterBox(formatter) }
+    }
     /// Adds the ENRICHED part behind each RAW line; nil for RAW.
-    public private(set) var enricher: RecordEnricher?
+    public private(set) var enricher: RecordEnricher? {
+        didSet { enricherReference = enricher.map { Unmanaged.passUnretained($0) } }
+    }
+    /// What `append` reads `formatter` and `enricher` through, without retaining them per record:
+    /// read from a class property, the formatter's struct was copied (three retains and releases
+    /// of its tables per record) and the enricher retained. The properties above keep both alive.
+    private var formatterBox: FormatterBox
+    private var enricherReference: Unmanaged<RecordEnricher>?
     /// The live log and its rotated files.
     public var files: LogFileSet { LogFileSet(path: settings.path) }
     /// nil while writing.
@@ -98,7 +107,10 @@ public final class AuditLogWriter {
         self.settings = settings
         self.format = format
         self.formatter = formatter
-        self.enricher = format == .enriched ? enricher ?? RecordEnricher() : nil
+        formatterBox = FormatterBox(formatter)
+        let enricher = format == .enriched ? enricher ?? RecordEnricher() : nil
+        self.enricher = enricher
+        enricherReference = enricher.map { Unmanaged.passUnretained($0) }
         self.systemActions = systemActions
         self.onEvent = onEvent
         buffer = OutputBuffer(capacity: bufferSize)
@@ -165,20 +177,22 @@ public final class AuditLogWriter {
             recordsNotLogged += 1
             return
         }
-        var needed = formatter.maximumLineLength(payloadLength: payload.count)
-        if enricher != nil { needed += RecordEnricher.maximumAddedLength }
+        var needed = RecordFormatter.maximumLineLength(payloadLength: payload.count)
+        if enricherReference != nil { needed += RecordEnricher.maximumAddedLength }
         guard makeRoom(needed) else {
             // The write that made room may have suspended logging (a size or disk action).
             if suspension == nil { recordsDropped += 1 } else { recordsNotLogged += 1 }
             return
         }
-        if let enricher {
+        // Neither is replaced while a line is formatted: `makeRoom` above was the last call out.
+        let formatter = Unmanaged.passUnretained(formatterBox)
+        if let enricher = enricherReference {
             let lineStart = buffer.count
-            formatter.appendRawText(type: type, payload: payload, to: buffer)
-            enricher.appendInterpretations(type: type, lineStart: lineStart, to: buffer)
+            formatter._withUnsafeGuaranteedRef { $0.formatter.appendRawText(type: type, payload: payload, to: buffer) }
+            enricher._withUnsafeGuaranteedRef { $0.appendInterpretations(type: type, lineStart: lineStart, to: buffer) }
             buffer.append(byte: 0x0A)
         } else {
-            formatter.appendRaw(type: type, payload: payload, to: buffer)
+            formatter._withUnsafeGuaranteedRef { $0.formatter.appendRaw(type: type, payload: payload, to: buffer) }
         }
         bufferedRecords += 1
     }
@@ -769,4 +783,10 @@ enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
+}
+
+/// The line formatter behind a reference, so the record path borrows it instead of copying it.
+private final class FormatterBox {
+    let formatter: RecordFormatter
+    init(_ formatter: RecordFormatter) { self.formatter = formatter }
 }

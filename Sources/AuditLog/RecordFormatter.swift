@@ -23,7 +23,11 @@ public struct RecordFormatter: Sendable {
 
     /// The bytes a line for a payload of `payloadLength` bytes can need, at most.
     @inlinable
-    public func maximumLineLength(payloadLength: Int) -> Int { payloadLength + Self.maximumOverhead }
+    public func maximumLineLength(payloadLength: Int) -> Int { Self.maximumLineLength(payloadLength: payloadLength) }
+
+    /// The same for any formatter: the overhead does not depend on the node name.
+    @inlinable
+    public static func maximumLineLength(payloadLength: Int) -> Int { payloadLength + maximumOverhead }
 
     /// Appends the RAW line for one record. The caller has made room for
     /// `maximumLineLength(payloadLength:)` bytes.
