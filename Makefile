@@ -1,7 +1,8 @@
 # swift-auditd: a Linux audit daemon in Swift.
 #   make run    build, then run the daemon in the foreground on ./run/etc/auditd.conf (as root)
 #   make test   install what the tests need, build, run every test (real-kernel ones as root)
-#   make build  the release binary at .build/release/swift-auditd
+#   make build  the release binary at .build/release/swift-auditd (the Swift runtime linked in:
+#               it needs no /opt/swift at run time, and its peak RSS is smaller)
 #   make test-load  only the million-event full-rate load test, against the release binary
 #   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60)
 #   make test-boot  boot a real kernel with audit=1 under qemu and check the held records reach the log
@@ -22,8 +23,13 @@ all: build
 deps:
 	@scripts/install-deps
 
+# The release binary links the Swift standard library and runtime statically: an early-boot daemon
+# should not depend on a toolchain's shared libraries (only libc, libstdc++, libaudit remain), and
+# the shared libswiftCore and Foundation mapped most of its peak RSS.
+RELEASE_FLAGS := -c release --static-swift-stdlib
+
 build: deps
-	$(SWIFT) build -c release --product swift-auditd
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -74,8 +80,8 @@ $(BENCH_BIN)/libmalloc-count.so: Benchmarks/malloc-count.c
 	$(BENCH_CC) -O2 -Wall -shared -fPIC -o $@ $<
 
 bench: deps bench-tools
-	$(SWIFT) build -c release --product swift-auditd
-	$(SWIFT) build -c release --product swift-auditd-replay
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
 

@@ -27,7 +27,7 @@ fail() { echo "test-boot: FAIL: $*" >&2; exit 1; }
 
 # --- the daemon -------------------------------------------------------------------------------
 note "building the release binary"
-(cd "$root" && swift build -c release --product swift-auditd 2>&1 | tail -1)
+(cd "$root" && swift build -c release --static-swift-stdlib --product swift-auditd 2>&1 | tail -1)
 daemon="$root/.build/release/swift-auditd"
 [ -x "$daemon" ] || fail "no release binary at $daemon"
 
