@@ -124,10 +124,16 @@ struct RecordFields {
             from = equals + 1
             // The token holding it starts after the last space; tokens before `position` are read.
             var start = equals
-            while start > position, bytes[start - 1] != Self.space { start -= 1 }
-            var first = start
-            while bytes[first] != Self.equal { first += 1 }
-            if first != equals {
+            var earlierEquals = false
+            while start > position {
+                let byte = bytes[start - 1]
+                if byte == Self.space { break }
+                if byte == Self.equal { earlierEquals = true }
+                start -= 1
+            }
+            if earlierEquals {
+                var first = start
+                while bytes[first] != Self.equal { first += 1 }
                 // Only `msg='…` names a field after an earlier `=`: the first `=` after the quote.
                 guard first == start + 3, bytes[start] == UInt8(ascii: "m"), bytes[start + 1] == UInt8(ascii: "s"),
                       bytes[start + 2] == UInt8(ascii: "g"), bytes[start + 4] == UInt8(ascii: "'") else { continue }
@@ -331,6 +337,8 @@ struct RecordFields {
 /// to the first other byte. `overflow` is glibc's ERANGE, where auparse prints `conversion error`.
 enum CNumber {
     static func parse(_ text: UnsafeRawBufferPointer, base: UInt64) -> (value: UInt64, overflow: Bool) {
+        // Most values are digits only, too few to overflow: ids, system calls, arches, arguments.
+        if let value = digitsOnly(text, base: base) { return (value, false) }
         var index = 0
         while index < text.count, isSpace(text[index]) { index += 1 }
         var negative = false
@@ -353,6 +361,26 @@ enum CNumber {
         }
         if overflow { return (UInt64.max, true) }
         return (negative ? 0 &- value : value, false)
+    }
+
+    /// The value of a text of 1 to 18 decimal or 1 to 15 hex digits (nothing else), which cannot
+    /// overflow; nil for anything else, which `parse` reads as strtoul does.
+    @inline(__always)
+    private static func digitsOnly(_ text: UnsafeRawBufferPointer, base: UInt64) -> UInt64? {
+        guard !text.isEmpty, base == 10 ? text.count <= 18 : base == 16 && text.count <= 15 else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            let digit: UInt8
+            if byte &- 0x30 < 10 {
+                digit = byte &- 0x30
+            } else if base == 16, (byte | 0x20) &- 0x61 < 6 {
+                digit = (byte | 0x20) &- 0x61 &+ 10
+            } else {
+                return nil
+            }
+            value = value &* base &+ UInt64(digit)
+        }
+        return value
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {

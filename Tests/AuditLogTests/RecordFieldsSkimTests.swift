@@ -53,3 +53,39 @@ import Testing
         }
     }
 }
+
+/// `CNumber` reads values of digits only without strtoul's machinery; they must read the same.
+@Suite struct CNumberTests {
+    static func parse(_ text: String, base: UInt64) -> (UInt64, Bool) {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { CNumber.parse($0, base: base) }
+    }
+
+    @Test func digitsReadAsStrtoulReadsThem() {
+        let digits = Array("0123456789abcdefABCDEF")
+        var seed: UInt64 = 7
+        for _ in 0..<5000 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let base: UInt64 = seed >> 63 == 0 ? 10 : 16
+            let length = 1 + Int((seed >> 40) % 20)
+            let text = String((0..<length).map { index in
+                digits[Int((seed >> UInt64(index % 40)) % (base == 10 ? 10 : UInt64(digits.count)))]
+            })
+            let (value, overflow) = Self.parse(text, base: base)
+            if let expected = UInt64(text, radix: Int(base)) {
+                #expect(!overflow && value == expected, "\(text) base \(base)")
+            } else {
+                #expect(overflow && value == UInt64.max, "\(text) base \(base)")
+            }
+        }
+    }
+
+    @Test func otherTextsStillReadAsStrtoulReadsThem() {
+        #expect(Self.parse("0x1f", base: 16) == (31, false))
+        #expect(Self.parse(" 42", base: 10) == (42, false))
+        #expect(Self.parse("-1", base: 10) == (UInt64.max, false))
+        #expect(Self.parse("12ab", base: 10) == (12, false))
+        #expect(Self.parse("18446744073709551616", base: 10) == (UInt64.max, true))
+        #expect(Self.parse("", base: 10) == (0, false))
+    }
+}
