@@ -111,6 +111,11 @@ public final class AuditDaemon {
             notifier.ready(status: "Registered as the kernel's audit daemon (pid \(processID)); writing to \(configuration.logFile)")
         } else {
             logger.notice("listening on the read-only multicast group (shadow mode): not registered, no held backlog")
+            // Shadow mode changes nothing in the kernel, so it cannot switch auditing on; say so
+            // when it is off, or the log would stay empty without a word.
+            if let status = try? client.status(timeout: .seconds(2), onRecord: sink.accept), status.enabled == 0 {
+                logger.warning("auditing is off (enabled=0): no records will arrive until it is switched on (auditctl -e 1)")
+            }
             notifier.ready(status: "Shadow mode: reading the kernel's multicast group; writing to \(configuration.logFile)")
         }
         logger.notice("writing records to \(configuration.logFile)",
