@@ -6,6 +6,8 @@
 #   make test-load  only the million-event full-rate load test, against the release binary
 #   make fuzz   run each libFuzzer target for FUZZ_SECONDS (60)
 #   make test-boot  boot a real kernel with audit=1 under qemu and check the held records reach the log
+#   make test-systemd  as root: boot a debootstrapped Debian 12 under qemu with systemd as PID 1 and
+#                   swift-auditd.service enabled; check the unit, the kernel's pid and the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
 #               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
@@ -16,7 +18,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-load fuzz run clean bench bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-tools install install-files uninstall man
 
 all: build
 
@@ -39,6 +41,14 @@ test: deps
 # held before swift-auditd started reach its log (scripts/boot-test/run.sh). About a minute under TCG.
 test-boot: deps
 	bash scripts/boot-test/run.sh
+
+# Installs the release binary (make install DESTDIR=) into a debootstrapped Debian 12 (cached in
+# .build/systemd/guest), enables swift-auditd.service and boots the guest's own kernel and
+# initramfs under qemu with audit=1; checks the unit's state, the kernel's pid, the log's start
+# and end (scripts/systemd-test/run.sh). Needs root; about 2 min under TCG, plus the first
+# debootstrap. Not part of make test or CI.
+test-systemd: deps
+	bash scripts/systemd-test/run.sh
 
 # One million getppid events at full rate with backlog_limit 8192, against the release binary:
 # 0 lost, all on disk (Tests/RealKernelTests/LoadTests.swift; make test runs it too, against the
