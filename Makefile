@@ -45,8 +45,8 @@ test-boot: deps
 # Installs the release binary (make install DESTDIR=) into a debootstrapped Debian 12 (cached in
 # .build/systemd/guest), enables swift-auditd.service and boots the guest's own kernel and
 # initramfs under qemu with audit=1; checks the unit's state, the kernel's pid, the log's start
-# and end (scripts/systemd-test/run.sh). Needs root; about 2 min under TCG, plus the first
-# debootstrap. Not part of make test or CI.
+# and end (scripts/systemd-test/run.sh). Needs root; about 35 s under TCG once built, plus about
+# 1.5-2.5 min for the first debootstrap. Not part of make test or CI.
 test-systemd: deps
 	bash scripts/systemd-test/run.sh
 
