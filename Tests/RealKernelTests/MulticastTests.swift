@@ -20,9 +20,19 @@ struct MulticastTests {
             let logPath = try DaemonUnderTest.configure(directory)
             let daemon = try DaemonUnderTest(directory: directory, arguments: ["--multicast"])
             defer { _ = daemon.terminate() }
-            // The kernel audits each join of the group: the daemon's own join is its first record.
-            let joined = Self.waitFor { (try? String(contentsOfFile: logPath, encoding: .utf8))?.contains("nl-mcgrp=1 op=connect") == true }
-            try #require(joined, "diagnostics: \(daemon.diagnostics)")
+            // Wait until the group delivers: the kernel's record of the join itself can be sent
+            // before the membership takes effect, so probe with events of another rule instead.
+            let probeKey = "swift-auditd-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let probe = ["always,exit", "-F", "arch=b64", "-S", "getpgrp", "-F", "pid=\(getpid())", "-k", probeKey]
+            try RealKernel.auditctl(["-a"] + probe)
+            defer { _ = try? shell("/usr/sbin/auditctl", ["-d"] + probe) }
+            let delivering = Self.waitFor {
+                _ = getpgrp()
+                Thread.sleep(forTimeInterval: 0.02)
+                return (try? String(contentsOfFile: logPath, encoding: .utf8))?.contains(probeKey) == true
+            }
+            try #require(delivering, "diagnostics: \(daemon.diagnostics)")
+            _ = try? shell("/usr/sbin/auditctl", ["-d"] + probe)
             #expect(try RealKernel.status().pid == 0)
 
             let rule = GetppidLoadRule()
