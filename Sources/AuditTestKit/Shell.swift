@@ -1,11 +1,13 @@
 import Foundation
 
 /// Runs a command to completion and returns its exit status and output (stdout and stderr).
+/// `input`, when given, becomes the command's standard input (the caller keeps it open).
 @discardableResult
-public func shell(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+public func shell(_ executable: String, _ arguments: [String], input: Int32? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let input { process.standardInput = FileHandle(fileDescriptor: input, closeOnDealloc: false) }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -93,17 +93,5 @@ final class SpawnedDaemon {
 /// Runs the executable with `arguments` (a control command), optionally with a fake kernel's
 /// socket as standard input; returns its exit status and output.
 func runCommand(_ arguments: [String], kernel: FakeKernel? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: builtDaemonPath())
-    process.arguments = arguments
-    if let kernel {
-        process.standardInput = FileHandle(fileDescriptor: kernel.daemonSocket.descriptor, closeOnDealloc: false)
-    }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try shell(builtDaemonPath(), arguments, input: kernel?.daemonSocket.descriptor)
 }
