@@ -39,12 +39,6 @@ public final class AuditClient {
         _ = try transact(.setStatus, wantsAck: true, payload: status.encoded(), timeout: timeout, onRecord: onRecord)
     }
 
-    /// Sets `AUDIT_SET` without waiting for any answer (the ACK, if any, is counted as a reply).
-    public func sendWithoutWaiting(_ status: AuditStatus) throws(AuditClientError) {
-        let request = NetlinkRequest(type: .setStatus, sequence: takeSequence(), wantsAck: false, payload: status.encoded())
-        do { try socket.send(request.bytes) } catch { throw .system(error) }
-    }
-
     /// Asks who last signalled the daemon (`AUDIT_SIGNAL_INFO`).
     public func signalInfo(timeout: Duration = .seconds(3), onRecord: RecordHandler) throws(AuditClientError) -> SignalInfo {
         let reply = try transact(.signalInfo, wantsAck: false, expecting: .signalInfo, timeout: timeout, onRecord: onRecord)

@@ -39,9 +39,4 @@ public struct ByteWriter {
     }
 
     public mutating func write(_ raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
-
-    /// Overwrites a `UInt32` written earlier (the header's length, once the payload is known).
-    public mutating func patch(_ value: UInt32, at offset: Int) {
-        withUnsafeBytes(of: value) { for i in 0..<4 { bytes[offset + i] = $0[i] } }
-    }
 }
