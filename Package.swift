@@ -66,8 +66,16 @@ let package = Package(
             path: "Benchmarks/Replay",
             swiftSettings: strict
         ),
-        // The fake kernel and other helpers; used by tests only.
+        // What every test target may use: the fake kernel, temporary directories, the notify socket,
+        // the spawned daemon process, the one wait helper, and what a test requires of the machine.
         .target(name: "AuditTestKit", dependencies: ["AuditNetlink", "AuditProtocol", "AuditLog"], swiftSettings: strict),
+        // What only the real-kernel tests use: the kernel lock, the kernel's state and rules, and the
+        // audited thread every counted system call is made on.
+        .target(
+            name: "KernelTestKit",
+            dependencies: ["AuditTestKit", "AuditNetlink", "AuditProtocol", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
@@ -83,6 +91,6 @@ let package = Package(
             dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink"],
             swiftSettings: strict
         ),
-        .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
+        .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "KernelTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
     ]
 )

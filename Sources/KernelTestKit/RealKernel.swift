@@ -1,14 +1,15 @@
 import AuditNetlink
 import AuditProtocol
+import AuditTestKit
 import Foundation
 import Logging
+import Testing
 
 /// What a test needs to use this machine's kernel safely: whether it can, its state, and a way to
 /// put back what the test changed.
 public enum RealKernel {
     /// Why a real-kernel test cannot run here, or nil when it can.
-    public static func reasonToSkip() -> String? {
-        if let reason = reasonNoLockHelps() { return reason }
+    public static func reasonItCannotRun() -> String? {
         guard let status = try? status() else { return "the kernel does not answer AUDIT_GET (no audit support?)" }
         if status.pid != 0 { return "another audit daemon (pid \(status.pid)) holds the kernel's daemon slot" }
         if status.enabled == 2 { return "auditing is locked (enabled=2); rules cannot be changed" }
@@ -17,29 +18,30 @@ public enum RealKernel {
 
     /// What no amount of waiting changes: no root, no auditctl.
     static func reasonNoLockHelps() -> String? {
-        if geteuid() != 0 { return "needs root (CAP_AUDIT_CONTROL) to register with the kernel" }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/auditctl") {
-            return "needs auditctl (apt-get install auditd)"
-        }
-        return nil
+        Requirement.root.map { "\($0) (CAP_AUDIT_CONTROL) to register with the kernel" }
+            ?? Requirement.executable("/usr/sbin/auditctl", package: "auditd")
     }
 
     /// Runs `body` with this machine's kernel to itself: the kernel lock held, the daemon slot free,
-    /// and `enabled` put back afterwards. Prints why and returns without running `body` when a
-    /// real-kernel test cannot run here.
+    /// and `enabled` put back afterwards. When a real-kernel test cannot run here, it ends the test
+    /// through `Requirement` (skipped, or failed in CI) saying why.
     ///
     /// Waiting for the lock suspends the test instead of blocking a thread: Swift Testing runs
     /// tests on the cooperative pool, as wide as the machine has cores (two in CI), and a test
-    /// asleep on a pool thread would starve every other test.
+    /// asleep on a pool thread would starve every other test. This process's own real-kernel tests
+    /// run one at a time (`RealKernelSuite` is serialized), so the lock is only ever waited for
+    /// while another process (a benchmark, a second test run) uses the kernel.
     public static func withExclusiveUse(
-        _ test: String, alsoSkipIf extraReason: () -> String? = { nil }, _ body: () throws -> Void
+        requiring extraReason: () -> String? = { nil }, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws -> Void
     ) async throws {
-        if let reason = reasonNoLockHelps() ?? extraReason() { return print("SKIP \(test): \(reason)") }
-        // Wait for the lock before looking at the daemon slot: a suite running in parallel may be
-        // using the kernel now, and will have left it free when it lets the lock go.
-        guard let lock = await KernelLock.acquire() else { return print("SKIP \(test): the kernel lock stayed taken") }
+        try Requirement.check(reasonNoLockHelps() ?? extraReason(), sourceLocation: sourceLocation)
+        guard let lock = await KernelLock.acquire() else {
+            try Requirement.unmet("the kernel lock \(KernelLock.path) stayed taken for \(KernelLock.wait) (another test run or make bench?)",
+                                  sourceLocation: sourceLocation)
+        }
         defer { withExtendedLifetime(lock) {} }
-        if let reason = reasonToSkip() { return print("SKIP \(test): \(reason)") }
+        try Requirement.check(reasonItCannotRun(), sourceLocation: sourceLocation)
         let before = try status()
         defer { restore(enabled: before.enabled) }
         try body()
@@ -63,6 +65,13 @@ public enum RealKernel {
     public static func restore(enabled: UInt32) {
         guard let now = try? status(), now.enabled != enabled, now.enabled != 2, enabled != 2 else { return }
         _ = try? shell("/usr/sbin/auditctl", ["-e", "\(enabled)"])
+    }
+
+    /// Waits until the kernel names `pid` as its audit daemon (false if `process` ends first).
+    public static func waitUntilRegistered(_ daemon: DaemonProcess, timeout: Duration = .seconds(10)) -> Bool {
+        eventually(timeout: timeout) {
+            (try? status())?.pid == UInt32(daemon.pid) || !daemon.process.isRunning
+        } && daemon.process.isRunning
     }
 
     public struct AuditctlError: Error, CustomStringConvertible {
