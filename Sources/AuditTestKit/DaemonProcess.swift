@@ -4,16 +4,22 @@ import Foundation
 /// with a `FakeKernel`'s end of the socket pair as its standard input (`--kernel-fd 0`). Its PID
 /// file and state report go to `DIRECTORY/run`, never to the machine's /run/audit; its diagnostics
 /// to a file in the directory. The caller owns the directory, so a second process can start on the
-/// same log after the first one.
+/// same log after the first one, unless it hands the directory over (`removesDirectory`).
 public final class DaemonProcess {
     public let process = Process()
     public let directory: TemporaryDirectory
     public let diagnosticsPath: String
+    /// The fake kernel the process was started on, kept alive as long as the process; nil on the real kernel.
+    public let fakeKernel: FakeKernel?
+    private let removesDirectory: Bool
 
     /// Starts the daemon on the auditd.conf already in `directory`.
     public init(directory: TemporaryDirectory, kernel: FakeKernel? = nil, arguments: [String] = [],
-                environment: [String: String] = [:], diagnostics: String = "diagnostics.txt") throws {
+                environment: [String: String] = [:], diagnostics: String = "diagnostics.txt",
+                removesDirectory: Bool = false) throws {
         self.directory = directory
+        self.removesDirectory = removesDirectory
+        fakeKernel = kernel
         diagnosticsPath = directory.appending(diagnostics)
         _ = FileManager.default.createFile(atPath: diagnosticsPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.executablePath)
@@ -102,5 +108,6 @@ public final class DaemonProcess {
             kill(pid, SIGKILL)
             process.waitUntilExit()
         }
+        if removesDirectory { directory.remove() }
     }
 }

@@ -82,14 +82,9 @@ public final class FakeKernel: Sendable {
     /// Every pid an `AUDIT_SET pid` asked for, 0 for an unregistration, in order.
     public var registrations: [UInt32] { state.withLock { $0.registrations } }
 
-    /// Waits until `condition` holds, checking every 5 ms; false on timeout.
+    /// Waits until `condition` holds of the kernel's state; false on timeout.
     public func wait(timeout: Duration = .seconds(10), until condition: (FakeKernel) -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition(self) { return true }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return condition(self)
+        eventually(timeout: timeout) { condition(self) }
     }
 
     /// When the last registration was acknowledged, or nil.

@@ -74,8 +74,8 @@ final class DaemonHarness: Sendable {
     }
 
     /// Waits for `run()` to return on its own (an error, or the kernel closing its end).
-    func waitForExit(timeout: TimeInterval = 20) throws -> AuditDaemon.Summary {
-        guard finished.wait(timeout: .now() + timeout) == .success else { throw HarnessError.didNotStop }
+    func waitForExit(timeout: Duration = .seconds(20)) throws -> AuditDaemon.Summary {
+        guard finished.wait(timeout: .now() + timeout.seconds) == .success else { throw HarnessError.didNotStop }
         finished.signal()
         return try outcome.withLock { $0! }.get()
     }
@@ -83,26 +83,21 @@ final class DaemonHarness: Sendable {
     func logLines() throws -> [String] { try directory.lines(of: "log/audit.log") }
 
     /// Waits until `name` under the directory has a line for which `condition` holds.
-    func waitForLine(in name: String = "log/audit.log", timeout: TimeInterval = 10,
-                     where condition: (String) -> Bool) -> [String] {
-        let deadline = Date() + timeout
+    func waitForLine(in name: String = "log/audit.log", where condition: (String) -> Bool) -> [String] {
         var lines: [String] = []
-        while Date() < deadline {
+        eventually {
             lines = (try? directory.lines(of: name)) ?? []
-            if lines.contains(where: condition) { break }
-            Thread.sleep(forTimeInterval: 0.005)
+            return lines.contains(where: condition)
         }
         return lines
     }
 
-    /// Waits until the log has `count` lines (records reach the disk within the batch window).
-    func waitForLines(_ count: Int, timeout: TimeInterval = 10) -> [String] {
-        let deadline = Date() + timeout
+    /// Waits until the log has `count` lines.
+    func waitForLines(_ count: Int) -> [String] {
         var lines: [String] = []
-        while Date() < deadline {
+        eventually {
             lines = (try? logLines()) ?? []
-            if lines.count >= count { break }
-            Thread.sleep(forTimeInterval: 0.005)
+            return lines.count >= count
         }
         return lines
     }

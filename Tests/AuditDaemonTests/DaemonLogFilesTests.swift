@@ -49,7 +49,7 @@ struct DaemonLogFilesTests {
         defer { harness.cleanUp() }
         #expect(harness.waitUntilRegistered())
         for serial in 1...5 { try harness.kernel.emit(.syscall, "audit(1700000001.000:\(serial)): x") }
-        Thread.sleep(forTimeInterval: 0.2)
+        // The stop drains what the kernel sent before it.
         let summary = try harness.stop()
         #expect(!FileManager.default.fileExists(atPath: harness.directory.appending("log/audit.log")))
         #expect(summary.recordsWritten == 0)
@@ -91,12 +91,11 @@ struct DaemonLogFilesTests {
         for serial in 1...1400 { try harness.kernel.emit(.syscall, "audit(1700000001.000:\(serial)): \(padding)") }
         let run = RunDirectory(harness.directory.appending("run"))
         var state: DaemonStateReport?
-        let deadline = Date() + 10
-        repeat {
+        eventually(interval: .milliseconds(100)) {
             harness.control.send(.reportState())
-            Thread.sleep(forTimeInterval: 0.1)
             state = run.readState()
-        } while state?.suspension == nil && Date() < deadline
+            return state?.suspension != nil
+        }
         #expect(state?.suspension == "Audit daemon is suspending logging due to logfile size.")
         #expect(state?.writingToLogs == false || state?.suspension != nil)
         let log = harness.directory.appending("log/audit.log")
@@ -144,7 +143,7 @@ struct DaemonLogFilesTests {
         try harness.directory.write("log_file = \(open)/audit.log\nlog_format = RAW\ndisk_error_action = halt\n", to: "auditd.conf")
         harness.control.send(.reload())
         try harness.kernel.emit(.syscall, "audit(1700000001.000:1): x")
-        Thread.sleep(forTimeInterval: 0.3)
+        #expect(eventually { !actions.recorded.isEmpty })
         let summary = try harness.stop()
         #expect(actions.recorded == ["init 0"], "halt asked of the seam only")
         #expect(summary.recordsNotLogged >= 1)

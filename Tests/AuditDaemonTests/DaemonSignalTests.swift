@@ -224,10 +224,9 @@ struct DaemonSignalTests {
         let before = run.readState()?.sequence ?? 0
         harness.control.send(.reportState(origin: SignalOrigin(signal: SIGCONT, pid: 1, uid: 0)))
         var report = run.readState()
-        let deadline = Date() + 5
-        while (report?.sequence ?? 0) <= before, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.01)
+        eventually {
             report = run.readState()
+            return (report?.sequence ?? 0) > before
         }
         #expect(run.pidInPIDFile() == Int32(DaemonHarness.pid))
         try harness.stop()

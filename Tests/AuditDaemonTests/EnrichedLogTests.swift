@@ -18,14 +18,12 @@ struct EnrichedLogTests {
     }
 
     /// Waits until the log holds `count` lines made from kernel records.
-    static func waitForKernelLines(_ harness: DaemonHarness, _ count: Int, timeout: TimeInterval = 10) -> [String] {
-        let deadline = Date() + timeout
+    static func waitForKernelLines(_ harness: DaemonHarness, _ count: Int) -> [String] {
         var lines: [String] = []
-        repeat {
+        eventually {
             lines = kernelLines((try? harness.logLines()) ?? [])
-            if lines.count >= count { break }
-            Thread.sleep(forTimeInterval: 0.005)
-        } while Date() < deadline
+            return lines.count >= count
+        }
         return lines
     }
 
