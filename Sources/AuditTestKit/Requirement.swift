@@ -18,8 +18,9 @@ public enum Requirement {
     /// Ends the test at once because `reason` keeps it from running here: skipped, or failed in CI.
     public static func unmet(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
         if isStrict {
+            // The issue fails the test; the cancellation only ends it where it could not go on.
             Issue.record("cannot run here, and CI requires every test to run: \(reason)", sourceLocation: sourceLocation)
-            throw Unmet(reason: reason)
+            try Test.cancel("cannot run: \(reason)", sourceLocation: sourceLocation)
         }
         try Test.cancel("SKIP: \(reason)", sourceLocation: sourceLocation)
     }
@@ -40,11 +41,5 @@ public enum Requirement {
     /// Why a test needing the built `swift-auditd` cannot run, or nil.
     public static func daemonBinary(_ path: String = DaemonProcess.executablePath) -> String? {
         FileManager.default.isExecutableFile(atPath: path) ? nil : "the swift-auditd executable is not built at \(path)"
-    }
-
-    /// Thrown after the failure is recorded, so the test stops where it could not go on.
-    public struct Unmet: Error, CustomStringConvertible {
-        public let reason: String
-        public var description: String { "requirement not met: \(reason)" }
     }
 }

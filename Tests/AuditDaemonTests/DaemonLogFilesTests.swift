@@ -57,10 +57,7 @@ struct DaemonLogFilesTests {
     }
 
     @Test func logGroupGivesTheLogAndItsDirectoryToTheGroupAsRoot() throws {
-        guard geteuid() == 0 else {
-            print("skipping logGroupGivesTheLogAndItsDirectoryToTheGroupAsRoot: chgrp needs root")
-            return
-        }
+        try Requirement.check(Requirement.root.map { "\($0) to give the log to another group" })
         let harness = try DaemonHarness(settings: "log_group = adm\n")
         defer { harness.cleanUp() }
         #expect(harness.waitUntilRegistered())

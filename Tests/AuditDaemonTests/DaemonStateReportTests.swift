@@ -57,9 +57,10 @@ import Testing
     }
 
     @Test func readsBackWhatItWrote() {
-        let report = sample()
-        var parsed = DaemonStateReport(parsing: report.rendered())
-        parsed.version = report.version
+        var report = sample()
+        report.version = "0.0.0-read-back"  // not the default, so only parsing can bring it back
+        let parsed = DaemonStateReport(parsing: report.rendered())
+        #expect(parsed.version == "0.0.0-read-back")
         #expect(parsed == report)
         #expect(parsed.kernelLostWhileRunning == 4)
     }

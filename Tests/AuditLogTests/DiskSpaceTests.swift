@@ -1,4 +1,5 @@
 import AuditLog
+import AuditTestKit
 import Foundation
 import Testing
 
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func diskFullSuspendsWithoutATornLineAndResumeWritesAgainAsRoot() throws {
-        guard let fs = try SmallFileSystem(kibibytes: 1024, test: "diskFullSuspends…AsRoot") else { return }
+        let fs = try SmallFileSystem(kibibytes: 1024)
         defer { fs.unmount() }
         fs.ballast("ballast", leavingKiB: 160)
         var outcome = try makeWriter(fs, space: DiskSpacePolicy(diskFullAction: .suspend))
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func diskFullWithSyslogKeepsTheRecordsAndWritesThemWhenSpaceReturnsAsRoot() throws {
-        guard let fs = try SmallFileSystem(kibibytes: 1024, test: "diskFullWithSyslog…AsRoot") else { return }
+        let fs = try SmallFileSystem(kibibytes: 1024)
         defer { fs.unmount() }
         fs.ballast("ballast", leavingKiB: 120)
         var outcome = try makeWriter(fs, space: DiskSpacePolicy(diskFullAction: .syslog))
@@ -108,7 +109,7 @@ import Testing
     }
 
     @Test func spaceLeftThenAdminSpaceLeftActionsRunOnceEachAsRoot() throws {
-        guard let fs = try SmallFileSystem(kibibytes: 1024, test: "spaceLeftThenAdminSpaceLeft…AsRoot") else { return }
+        let fs = try SmallFileSystem(kibibytes: 1024)
         defer { fs.unmount() }
         var outcome = try makeWriter(fs, space: DiskSpacePolicy(
             spaceLeft: .percent(60), spaceLeftAction: .syslog,
@@ -130,7 +131,7 @@ import Testing
 
     @Test func diskFullRunsSingleAndHaltOnlyThroughTheSeamAsRoot() throws {
         for (action, level) in [(DiskAction.single, Runlevel.single), (.halt, .halt)] {
-            guard let fs = try SmallFileSystem(kibibytes: 512, test: "diskFullRunsSingleAndHalt…AsRoot") else { return }
+            let fs = try SmallFileSystem(kibibytes: 512)
             defer { fs.unmount() }
             fs.ballast("ballast", leavingKiB: 64)
             var outcome = try makeWriter(fs, space: DiskSpacePolicy(diskFullAction: action))
@@ -142,7 +143,7 @@ import Testing
     }
 
     @Test func diskFullRotateRotatesAsRoot() throws {
-        guard let fs = try SmallFileSystem(kibibytes: 512, test: "diskFullRotateRotates…AsRoot") else { return }
+        let fs = try SmallFileSystem(kibibytes: 512)
         defer { fs.unmount() }
         fs.ballast("ballast", leavingKiB: 64)
         var outcome = try makeWriter(fs, space: DiskSpacePolicy(diskFullAction: .rotate),

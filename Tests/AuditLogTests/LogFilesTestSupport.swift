@@ -1,4 +1,5 @@
 import AuditLog
+import AuditTestKit
 import Foundation
 import Testing
 
@@ -77,10 +78,6 @@ final class EventLog {
     var messages: [String] { events.map(\.message) }
 }
 
-enum Privilege {
-    static var isRoot: Bool { geteuid() == 0 }
-}
-
 /// The open flags of the descriptor this process holds on `path` (from /proc/self/fdinfo).
 func openFlags(ofDescriptorOn path: String) -> Int32? {
     guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
@@ -95,25 +92,21 @@ func openFlags(ofDescriptorOn path: String) -> Int32? {
     return nil
 }
 
-/// A small tmpfs mounted for one test (root only). Returns nil, with the reason printed, when it
-/// cannot be mounted.
+/// A small tmpfs mounted for one test (root only). When it cannot be mounted the test ends through
+/// `Requirement`: skipped with the reason, or failed in CI.
 final class SmallFileSystem {
     let scratch: Scratch
     let mountPoint: String
 
-    init?(kibibytes: Int, test: String) throws {
-        guard Privilege.isRoot else {
-            print("skipping \(test): mounting a tmpfs needs root")
-            return nil
-        }
+    init(kibibytes: Int) throws {
+        try Requirement.check(Requirement.root.map { "\($0) to mount a tmpfs" })
         scratch = try Scratch("swift-auditd-tmpfs")
         mountPoint = scratch.appending("fs")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
         let status = run(["/bin/mount", "-t", "tmpfs", "-o", "size=\(kibibytes)k,mode=0700", "tmpfs", mountPoint])
         guard status == 0 else {
-            print("skipping \(test): mount -t tmpfs failed (status \(status))")
             scratch.remove()
-            return nil
+            try Requirement.unmet("mount -t tmpfs failed (status \(status))")
         }
     }
 
