@@ -79,10 +79,15 @@ let package = Package(
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit"], exclude: ["Fixtures"], swiftSettings: strict),
+        // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
+        .target(
+            name: "AuditdGoldenLogs", dependencies: ["AuditLog"], path: "Tests/AuditdGoldenLogs",
+            resources: [.copy("auditd-3.0.9")], swiftSettings: strict
+        ),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
         .testTarget(
             name: "AuditDaemonTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuditDaemon", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.

@@ -2,6 +2,7 @@ import AuditDaemon
 import AuditLog
 import AuditProtocol
 import AuditTestKit
+import AuditdGoldenLogs
 import Foundation
 import Testing
 

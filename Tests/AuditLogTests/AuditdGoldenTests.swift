@@ -1,5 +1,6 @@
 import AuditLog
 import AuditTestKit
+import AuditdGoldenLogs
 import Foundation
 import Testing
 

@@ -1,5 +1,6 @@
 import AuditLog
 import AuditTestKit
+import AuditdGoldenLogs
 import Testing
 
 /// Inputs the EnrichedFormatter fuzzer (Fuzz/, `make fuzz`) found, kept so the fix stays fixed.

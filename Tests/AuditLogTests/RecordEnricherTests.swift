@@ -1,5 +1,6 @@
 import AuditLog
 import AuditTestKit
+import AuditdGoldenLogs
 import Testing
 
 /// The ENRICHED rules one at a time, with names from a table the test controls.

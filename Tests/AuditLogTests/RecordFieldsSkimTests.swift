@@ -1,5 +1,6 @@
 @testable import AuditLog
 import AuditTestKit
+import AuditdGoldenLogs
 import Testing
 
 /// The enricher skims a line past its 6th field for the names auditd interprets; the lines it

@@ -1,13 +1,17 @@
 import AuditLog
 import Foundation
 
-/// The golden logs Debian's auditd 3.0.9 wrote on the project machine
-/// (Tests/AuditLogTests/Fixtures/auditd-3.0.9, whose README says how), read back into the records
-/// auditd received and the lines it wrote for them.
+/// The golden logs Debian's auditd 3.0.9 wrote on the project machine (auditd-3.0.9/ beside this
+/// file, whose README says how), read back into the records auditd received and the lines it wrote
+/// for them. They are this target's resources, copied beside the built tests, so the tests read
+/// them wherever the build is, not from the source tree.
 public enum AuditdGoldenLog {
-    public static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Tests/AuditLogTests/Fixtures/auditd-3.0.9").path
+    public static let directory: String = {
+        guard let url = Bundle.module.url(forResource: "auditd-3.0.9", withExtension: nil) else {
+            preconditionFailure("the auditd-3.0.9 resources are not in \(Bundle.module.bundlePath): the build did not copy them")
+        }
+        return url.path
+    }()
 
     /// One line of a log: the record it was made from, and the line as auditd wrote it.
     public struct Line: Sendable {
