@@ -184,7 +184,7 @@ public final class FakeKernel: Sendable {
         if change.pid != 0 {
             if let code = behaviour.registrationError { return send(error: code, to: request) }
             if let delay = behaviour.registrationAckDelay {
-                Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+                Thread.sleep(forTimeInterval: delay.seconds)
             }
             state.withLock {
                 $0.status.pid = change.pid
