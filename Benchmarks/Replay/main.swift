@@ -3,7 +3,10 @@
 // and log writer, as fast as the daemon takes them.
 //
 // usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--mix busy|getppid] [--log-dir DIR]
+//                            [--flush none|incremental|incremental_async|data|sync] [--freq N]
 // --mix getppid replays what the kernel benchmark's workload makes (SYSCALL, PROCTITLE, EOE).
+// --flush sets auditd.conf's flush (default none), --freq its freq (default 50); with a --log-dir on
+// a real disk (the default /dev/shm never syncs) the wall rate is what each flush mode costs.
 // Run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so to count allocations (make bench does).
 import AuditDaemon
 import AuditLog
@@ -17,6 +20,10 @@ var recordCount = 1_000_000
 var corpusMix = Corpus.Mix.busyHost
 var formats: [LogFormat] = [.raw, .enriched]
 var logParent = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+var flush = FlushMode.none
+var freq = 50
+let usage = "usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--mix busy|getppid] [--log-dir DIR] "
+    + "[--flush \(FlushMode.allCases.map(\.rawValue).joined(separator: "|"))] [--freq N]"
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
@@ -29,8 +36,12 @@ while let argument = arguments.next() {
         }
     case "--log-dir": logParent = arguments.next() ?? logParent
     case "--mix": corpusMix = arguments.next() == "getppid" ? .getppid : .busyHost
+    case "--flush":
+        guard let mode = FlushMode(rawValue: arguments.next() ?? "") else { say(usage); exit(2) }
+        flush = mode
+    case "--freq": freq = Int(arguments.next() ?? "") ?? freq
     default:
-        say("usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--mix busy|getppid] [--log-dir DIR]")
+        say(usage)
         exit(2)
     }
 }
@@ -72,7 +83,10 @@ for format in formats {
     let kernel = ReplayKernel(socket: kernelEnd, corpus: corpus)
     var options = DaemonOptions()
     options.startupState = .nochange
-    let daemon = AuditDaemon(configuration: AuditdConfiguration(logFile: logFile, logFormat: format), options: options,
+    var configuration = AuditdConfiguration(logFile: logFile, logFormat: format)
+    configuration.flush = flush
+    configuration.freq = flush.isIncremental ? freq : 0
+    let daemon = AuditDaemon(configuration: configuration, options: options,
                              socket: daemonEnd, control: try DaemonControl(), logger: Logger(label: "swift-auditd"),
                              processID: 4242, kernelCommandLine: nil)
 
@@ -113,7 +127,8 @@ for format in formats {
     // The rate is records per second of the daemon's CPU (user + system, all its threads): what one
     // core does when the daemon has it. The wall rate also counts the fake kernel's sender, which
     // needs a core of its own beside the daemon's, and whoever else shares the machine's cores.
-    say("  \(format.rawValue.uppercased()) asked, \(enriched ? "ENRICHED" : "RAW") on disk: "
+    say("  \(format.rawValue.uppercased()) asked, \(enriched ? "ENRICHED" : "RAW") on disk, "
+          + "flush \(flush.rawValue)\(flush.isIncremental ? " (freq \(freq))" : "") in \(logParent): "
           + "\(Int(1e9 / perRecord)) records per daemon CPU second "
           + "(CPU \(String(format2: Double(cpu) / 1e9)) s = \(Int(perRecord)) ns/record: "
           + "user \(Int(Double(daemonTimes.user) / Double(corpus.records))) ns, "

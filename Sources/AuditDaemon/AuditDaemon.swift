@@ -244,6 +244,10 @@ public final class AuditDaemon {
         } catch {
             throw kernelError(error, doing: "set the kernel's audit enabled flag to \(wanted) (AUDIT_SET enabled)")
         }
+        if let notice = UnauditedProcessesNotice.text(foundEnabled: status.enabled, setEnabled: wanted,
+                                                      commandLine: kernelCommandLine) {
+            logger.warning("\(notice)")
+        }
         status.enabled = wanted
     }
 

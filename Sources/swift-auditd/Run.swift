@@ -74,11 +74,9 @@ struct Run: ParsableCommand {
         options.runDirectory = RunDirectory(runDirectory)
         if let testReceiveBuffer { options.receiveBufferSize = testReceiveBuffer }
         do {
-            let loaded = try AuditdConfiguration.read(directory: configurationDirectory)
-            for note in loaded.notes { logger.notice("\(note)") }
-            let configuration = loaded.configuration
-            // As auditd (exit 4 before anything else): without the capability the kernel refuses
-            // every request, so say so at once rather than after opening the log.
+            // As auditd (exit 4 before anything else, the configuration included): without the
+            // capability the kernel refuses every request, and a user without it usually cannot
+            // read /etc/audit either, which would otherwise be reported as a bad auditd.conf.
             if kernelDescriptor == nil {
                 let needed = multicast ? ProcessCapabilities.auditRead : ProcessCapabilities.auditControl
                 guard ProcessCapabilities.has(needed) else {
@@ -88,6 +86,9 @@ struct Run: ParsableCommand {
                         """)
                 }
             }
+            let loaded = try AuditdConfiguration.read(directory: configurationDirectory)
+            for note in loaded.notes { logger.notice("\(note)") }
+            let configuration = loaded.configuration
             ProcessTuning.protectFromOOMKiller(logger: logger)
             ProcessTuning.boostPriority(by: configuration.priorityBoost, logger: logger)
             let socket: AuditSocket

@@ -23,10 +23,12 @@ final class DaemonHarness: Sendable {
     ///   - notifyAddress: the socket systemd notifications go to, or nil for none.
     ///   - settings: more auditd.conf lines; the daemon starts on the file they end up in.
     ///   - systemActions: what `exec`, `single` and `halt` run; tests pass one that records.
+    ///   - logger: where the daemon's diagnostics go; tests that check them pass a `CapturedLog`'s.
     init(_ behaviour: FakeKernel.Behaviour = FakeKernel.Behaviour(), options: DaemonOptions = DaemonOptions(),
          commandLine: String = "BOOT_IMAGE=/vmlinuz audit=1", keepsRunDirectory: Bool = false,
          notifyAddress: String? = nil, logFormat: LogFormat = .raw, enricher: RecordEnricher? = nil,
-         settings: String = "", systemActions: (any SystemActions)? = nil) throws {
+         settings: String = "", systemActions: (any SystemActions)? = nil,
+         logger: Logger = Logger(label: "test")) throws {
         kernel = try FakeKernel(behaviour)
         directory = try TemporaryDirectory()
         control = try DaemonControl()
@@ -38,7 +40,6 @@ final class DaemonHarness: Sendable {
         var options = options
         options.configurationDirectory = directory.path
         if keepsRunDirectory { options.runDirectory = RunDirectory(directory.appending("run")) }
-        let logger = Logger(label: "test")
         let configuration = try AuditdConfiguration.parse(text, path: directory.appending("auditd.conf"))
         let daemon = AuditDaemon(
             configuration: configuration,

@@ -3,8 +3,13 @@
 //   audit-send send COUNT TAG   sends COUNT AUDIT_USER (1005) records "proof TAG I" (I = 1..COUNT)
 //                               over NETLINK_AUDIT, each with NLM_F_ACK, and waits for every ACK.
 //   audit-send status           prints the kernel's audit_status (AUDIT_GET) as key=value words.
+//   audit-send rule KEY         adds the rule `-a always,exit -F arch=b64 -S getppid -k KEY`
+//                               (AUDIT_ADD_RULE with NLM_F_ACK), as auditctl builds it.
+//   audit-send getppid FILE N   waits until FILE exists, then calls getppid N times and says so:
+//                               started before auditing is first on, its calls are never audited.
 //
-// Sending AUDIT_USER needs CAP_AUDIT_WRITE, AUDIT_GET needs CAP_AUDIT_CONTROL: root in the guest.
+// Sending AUDIT_USER needs CAP_AUDIT_WRITE, AUDIT_GET and AUDIT_ADD_RULE need CAP_AUDIT_CONTROL:
+// root in the guest.
 // Built with `cc -static -O2`: it must run in an initramfs that has nothing but busybox.
 #include <errno.h>
 #include <linux/audit.h>
@@ -14,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /// auditd's own limit for one record (MAX_AUDIT_MESSAGE_LENGTH in libaudit.h).
@@ -98,9 +104,55 @@ static int print_status(void) {
     return 0;
 }
 
+/// One exit rule on getppid for x86_64 with a key: the struct audit_rule_data auditctl sends for
+/// `-a always,exit -F arch=b64 -S getppid -k KEY` (audit_rule_data in linux/audit.h; the kernel
+/// reads it in audit_data_to_entry, kernel/auditfilter.c).
+static int add_rule(const char *key) {
+    size_t key_length = strlen(key);
+    size_t length = sizeof(struct audit_rule_data) + key_length;
+    struct audit_rule_data *rule = calloc(1, length);
+    if (rule == NULL) { perror("audit-send: calloc"); return 1; }
+    rule->flags = AUDIT_FILTER_EXIT;
+    rule->action = AUDIT_ALWAYS;
+    rule->mask[SYS_getppid / 32] |= 1U << (SYS_getppid % 32);
+    rule->fields[0] = AUDIT_ARCH;
+    rule->values[0] = AUDIT_ARCH_X86_64;
+    rule->fieldflags[0] = AUDIT_EQUAL;
+    rule->fields[1] = AUDIT_FILTERKEY;
+    rule->values[1] = (uint32_t)key_length;
+    rule->fieldflags[1] = AUDIT_EQUAL;
+    rule->field_count = 2;
+    rule->buflen = (uint32_t)key_length;
+    memcpy(rule->buf, key, key_length);
+    int fd = open_audit();
+    send_request(fd, AUDIT_ADD_RULE, NLM_F_ACK, 1, rule, length);
+    int error = receive_answer(fd, 1, NLMSG_ERROR, NULL, 0);
+    free(rule);
+    close(fd);
+    if (error != 0) { fprintf(stderr, "audit-send: AUDIT_ADD_RULE (getppid, key %s) refused: %s\n", key, strerror(error)); return 1; }
+    return 0;
+}
+
+/// Waits for the trigger file, so a process started early makes its calls only once the daemon
+/// runs, then calls getppid through syscall(2) (no libc cache in the way).
+static int call_getppid(const char *trigger, long count) {
+    for (int waited = 0; access(trigger, F_OK) != 0; waited++) {
+        if (waited > 6000) { fprintf(stderr, "audit-send: no %s after 120 s\n", trigger); return 1; }
+        usleep(20000);
+    }
+    long made = 0;
+    for (long i = 0; i < count; i++) {
+        if (syscall(SYS_getppid) > 0) made++;
+    }
+    printf("pid=%d getppid_calls=%ld\n", (int)getpid(), made);
+    return made == count ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "send") == 0) return send_users(strtol(argv[2], NULL, 10), argv[3]);
     if (argc == 2 && strcmp(argv[1], "status") == 0) return print_status();
-    fprintf(stderr, "usage: audit-send send COUNT TAG | audit-send status\n");
+    if (argc == 3 && strcmp(argv[1], "rule") == 0) return add_rule(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "getppid") == 0) return call_getppid(argv[2], strtol(argv[3], NULL, 10));
+    fprintf(stderr, "usage: audit-send send COUNT TAG | status | rule KEY | getppid TRIGGER-FILE COUNT\n");
     return 2;
 }

@@ -4,6 +4,8 @@
 #   proof.early=N   AUDIT_USER records sent before the daemon starts ("proof early 1" .. N)
 #   proof.live=M    records sent while it runs ("proof live 1" .. M)
 #   proof.delay=S   seconds between the early records and the daemon's start
+#   proof.calls=K   getppid calls (audited by a rule with key proof-getppid) made while the daemon
+#                   runs by a process started before it ("before") and one started after ("after")
 #   proof.probe=1   write the results at once (the host's check that an accelerator works)
 # Everything the host checks is put in /out, written as a tar file onto the raw disk /dev/vda,
 # then the machine powers off. The console only shows progress lines starting with "proof:".
@@ -13,12 +15,13 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-early=0 live=0 delay=2 probe=
+early=0 live=0 delay=2 calls=0 probe=
 for word in $(cat /proc/cmdline); do
     case "$word" in
         proof.early=*) early=${word#proof.early=} ;;
         proof.live=*) live=${word#proof.live=} ;;
         proof.delay=*) delay=${word#proof.delay=} ;;
+        proof.calls=*) calls=${word#proof.calls=} ;;
         proof.probe=1) probe=1 ;;
     esac
 done
@@ -46,6 +49,12 @@ say "booted; kernel audit state: $(cat /out/status-boot.txt)"
 audit-send send "$early" early 2>> /out/steps.txt || say "sending early records failed"
 audit-send status > /out/status-before-daemon.txt 2>&1
 say "sent $early early records; kernel audit state: $(cat /out/status-before-daemon.txt)"
+# A process created before the daemon switches auditing on: without audit=1 the kernel gave it no
+# audit context (audit_alloc), so the rule must not see its calls; with audit=1 it must. It calls
+# only once /tmp/go exists, after the daemon registered and the rule is loaded.
+audit-send getppid /tmp/go "$calls" > /out/before.txt 2>&1 &
+before=$!
+say "started the before-process, pid $before"
 sleep "$delay"
 
 cat > /etc/audit/auditd.conf <<EOF
@@ -68,6 +77,16 @@ until grep -q 'records the kernel held' /out/daemon.err 2>/dev/null; do
     sleep 0.1
 done
 say "daemon registered"
+# Loaded now, not before the daemon: its CONFIG_CHANGE event would be one more held record (three
+# lines under one serial) in the counts the held-backlog checks make.
+audit-send rule proof-getppid 2>> /out/steps.txt || say "loading the getppid rule failed"
+audit-send getppid /tmp/go "$calls" > /out/after.txt 2>&1 &
+after=$!
+say "started the after-process, pid $after"
+touch /tmp/go
+wait "$before"; echo $? > /out/before.rc
+wait "$after"; echo $? > /out/after.rc
+say "before- and after-process made their getppid calls: $(cat /out/before.txt) / $(cat /out/after.txt)"
 
 audit-send send "$live" live 2>> /out/steps.txt || say "sending live records failed"
 say "sent $live live records"

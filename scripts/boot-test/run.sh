@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test-boot: boots Debian's kernel under qemu with audit=1 (and variants) from an initramfs
 # holding swift-auditd, and checks that the records the kernel held before the daemon started
-# reach the log, in order, before the live ones.
+# reach the log, in order, before the live ones; and that a process started before the daemon
+# switched auditing on is audited only when the kernel was booted with audit=1.
 #
 # Steps: install the packages it needs (idempotent), build the release binary, download and unpack
 # linux-image-amd64 (never installed), build a static helper and an initramfs, then boot each
@@ -17,6 +18,7 @@ here="$root/scripts/boot-test"
 work=${BOOT_WORK:-$root/.build/boot}
 accel=${BOOT_ACCEL:-auto}
 variants=${BOOT_VARIANTS:-held overflow noaudit default}
+calls=10  # getppid calls made by each of the guest's before- and after-process
 mkdir -p "$work"
 started=$(date +%s)
 note() { echo "test-boot: $*"; }
@@ -86,7 +88,7 @@ boot() {
     timeout "${BOOT_TIMEOUT:-240}" qemu-system-x86_64 "${accel_args[@]}" -m 512 -smp 1 \
         -nographic -no-reboot -serial file:"$out/console.log" -monitor none \
         -kernel "$vmlinuz" -initrd "$initramfs" \
-        -append "console=ttyS0 panic=-1 quiet $args proof.early=$early proof.live=$live proof.delay=2" \
+        -append "console=ttyS0 panic=-1 quiet $args proof.early=$early proof.live=$live proof.delay=2 proof.calls=$calls" \
         -drive file="$out/disk.img",format=raw,if=virtio >/dev/null 2>"$out/qemu.err" || true
     local tenths=$(( ($(date +%s%N) - boot_started) / 100000000 ))
     echo "test-boot: $name: booted, ran and powered off in $((tenths / 10)).$((tenths % 10)) s ($machine_accel)"
@@ -186,6 +188,42 @@ check_variant() {
         check "$name" "no early record and no boot record in the log" test ! -s "$work/$name/early" -a -z "$(grep '^type=KERNEL' "$log")"
         ;;
     esac
+    check_started_before "$name"
+}
+
+# A process started before the daemon switched auditing on and one started after, each making
+# $calls getppid calls under a rule with key proof-getppid once the daemon runs (init.sh). The
+# kernel gives a process its audit context only if auditing has been on since boot when the
+# process is created (audit_alloc), so the before-process is audited only with audit=1.
+check_started_before() {
+    local name=$1 r="$work/$1/result" log="$work/$1/kernel-records.log" err="$work/$1/result/daemon.err"
+    local notice="processes already running before auditing was first switched on since boot are not audited"
+    local before_pid after_pid before_made after_made before_logged after_logged audit_one=no
+    grep -qw 'audit=1' "$r/cmdline.txt" 2>/dev/null && audit_one=yes
+    before_pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$r/before.txt" 2>/dev/null)
+    after_pid=$(sed -n 's/^pid=\([0-9]*\) .*/\1/p' "$r/after.txt" 2>/dev/null)
+    before_made=$(sed -n 's/.* getppid_calls=\([0-9]*\)$/\1/p' "$r/before.txt" 2>/dev/null)
+    after_made=$(sed -n 's/.* getppid_calls=\([0-9]*\)$/\1/p' "$r/after.txt" 2>/dev/null)
+    # The SYSCALL records of the rule's key from one pid (one per audited call).
+    logged() { grep '^type=SYSCALL ' "$log" | grep -c " pid=$1 .*key=\"proof-getppid\"" || true; }
+    before_logged=$(logged "${before_pid:-none}"); after_logged=$(logged "${after_pid:-none}")
+    echo "  audit=1: $audit_one; before-process pid $before_pid: $before_logged of ${before_made:-?} getppid calls logged;" \
+         "after-process pid $after_pid: $after_logged of ${after_made:-?}"
+    check "$name" "both processes made their $calls calls while the daemon ran (before ${before_made:-none}, after ${after_made:-none})" \
+        test "$before_made" = "$calls" -a "$after_made" = "$calls"
+    check "$name" "the process started after the daemon is audited: $after_logged of $calls calls in the log" \
+        test "$after_logged" = "$calls"
+    if [ "$audit_one" = yes ]; then
+        check "$name" "with audit=1 the process started before the daemon is audited too: $before_logged of $calls calls in the log" \
+            test "$before_logged" = "$calls"
+        check "$name" "the daemon does not say running processes are unaudited" \
+            test "$(grep -c "$notice" "$err")" = 0
+    else
+        check "$name" "without audit=1 the process started before the daemon is not audited: $before_logged of $calls calls in the log" \
+            test "$before_logged" = 0
+        check "$name" "the daemon says once that running processes are unaudited until they restart, and to add audit=1" \
+            test "$(grep "$notice" "$err" | grep -c 'add audit=1 to the kernel command line')" = 1
+    fi
 }
 
 for variant in $variants; do

@@ -119,6 +119,16 @@ main_pid=$(prop show.txt MainPID)
 kernel_pid=$(sed -n 's/^pid //p' "$r/auditctl-s.txt")
 held=$(sed -n 's/.*collected \([0-9]*\) records the kernel held.*/\1/p' "$r/journal.txt" | head -1)
 log="$r/audit.log"
+# The events augenrules --load (ExecStartPost) made: a CONFIG_CHANGE whose event (its serial) has a
+# SYSCALL record naming auditctl, which augenrules runs (auditctl -R). The kernel's own
+# "op=set audit_pid" CONFIG_CHANGE, from the daemon's registration, names swift-auditd instead.
+stamps() { grep "^type=$1 " "$log" 2>/dev/null | grep -e "$2" | sed -n 's/.* msg=audit(\([0-9.:]*\)).*/\1/p' | sort -u || true; }
+rule_load_events=$(comm -12 <(stamps CONFIG_CHANGE .) <(stamps SYSCALL ' comm="auditctl"') | wc -l)
+# Debian 12's systemd-journald switches auditing off during boot (op=set audit_enabled=0), so the
+# daemon finds enabled=0 and switches it on; with audit=1 every process has been audited from boot
+# and the daemon must not say otherwise.
+switched_off=$(grep -c '^type=CONFIG_CHANGE .* op=set audit_enabled=0 ' "$log" 2>/dev/null || true)
+unaudited_notices=$(grep -c 'processes already running before auditing was first switched on' "$r/journal.txt" 2>/dev/null || true)
 
 check "Type=notify" test "$(prop show.txt Type)" = notify
 check "active (running) after multi-user (a notify unit is active only after READY=1)" \
@@ -133,7 +143,10 @@ check "the log starts with DAEMON_START" grep -q '^type=DAEMON_START ' <(head -1
 check "the daemon collected the held backlog of the boot ($held records)" test -n "$held" -a "${held:-0}" -gt 0
 check "the boot's first record (serial 1, type=KERNEL) is in the log" \
     grep -q '^type=KERNEL msg=audit([0-9.]*:1): ' "$log"
-check "the rules loaded by ExecStartPost (augenrules) left CONFIG_CHANGE records" grep -q '^type=CONFIG_CHANGE ' "$log"
+check "the rules loaded by ExecStartPost (augenrules) left CONFIG_CHANGE records made by auditctl ($rule_load_events events)" \
+    test "$rule_load_events" -gt 0
+check "audit=1: the daemon does not say running processes are unaudited ($unaudited_notices notices; auditing switched off before it started: ${switched_off:-0} times)" \
+    test "$unaudited_notices" = 0
 check "systemctl stop succeeded" grep -qx 0 "$r/stop.rc"
 check "inactive (dead) after the stop, exit status 0" \
     test "$(prop show-after-stop.txt ActiveState)/$(prop show-after-stop.txt SubState)/$(prop show-after-stop.txt ExecMainStatus)" = inactive/dead/0
