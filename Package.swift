@@ -46,6 +46,13 @@ let package = Package(
             ],
             swiftSettings: recordPath
         ),
+        // auditd's plugin interface: plugins.d, the plugin programs and the built-in af_unix socket,
+        // each fed from a bounded queue of its own; a second consumer of the record loop's output.
+        .target(
+            name: "AuditDispatch",
+            dependencies: ["CAudit", "AuditLog", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: recordPath
+        ),
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
@@ -78,6 +85,10 @@ let package = Package(
         ),
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditDispatchTests", dependencies: ["AuditDispatch", "AuditTestKit", "AuditLog"],
+            resources: [.copy("Fixtures")], swiftSettings: strict
+        ),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(

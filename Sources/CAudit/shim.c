@@ -118,3 +118,7 @@ int CAudit_last_direct_machine(void) {
 const char *CAudit_system_call_name(int number, int machine) {
     return audit_syscall_to_name(number, machine);
 }
+
+int CAudit_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}

@@ -12,6 +12,7 @@
 #ifndef CAUDIT_H
 #define CAUDIT_H
 
+#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -94,5 +95,10 @@ int CAudit_last_direct_machine(void);
 
 /// libaudit's name for system call `number` on `machine`, or NULL. The string is static.
 const char *CAudit_system_call_name(int number, int machine);
+
+/// `posix_spawn_file_actions_addclosefrom_np(actions, from)`: glibc declares it only under
+/// `_GNU_SOURCE`, which Swift's Glibc module is not built with. A plugin must inherit no descriptor
+/// of the daemon's but its standard input, whatever lacks `O_CLOEXEC`.
+int CAudit_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif
