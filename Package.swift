@@ -75,7 +75,11 @@ let package = Package(
         ),
         // What every test target may use: the fake kernel, temporary directories, the notify socket,
         // the spawned daemon process, the one wait helper, and what a test requires of the machine.
-        .target(name: "AuditTestKit", dependencies: ["AuditNetlink", "AuditProtocol", "AuditLog"], swiftSettings: strict),
+        .target(
+            name: "AuditTestKit",
+            dependencies: ["AuditNetlink", "AuditProtocol", "AuditLog", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // What only the real-kernel tests use: the kernel lock, the kernel's state and rules, and the
         // audited thread every counted system call is made on.
         .target(
@@ -86,7 +90,8 @@ let package = Package(
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(
-            name: "AuditDispatchTests", dependencies: ["AuditDispatch", "AuditTestKit", "AuditLog"],
+            name: "AuditDispatchTests",
+            dependencies: ["AuditDispatch", "AuditTestKit", "AuditLog", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),

@@ -24,7 +24,7 @@ final class AfUnixServer: @unchecked Sendable {
             self.queue = queue
         }
 
-        deinit { close(socket) }
+        deinit { Glibc.close(socket) }
     }
 
     let path: String
@@ -67,18 +67,18 @@ final class AfUnixServer: @unchecked Sendable {
         }
         guard bound == 0 else {
             let code = errno
-            close(fd)
+            Glibc.close(fd)
             throw DispatchError("af_unix: bind \(path)", code)
         }
         if let mode, chmod(path, mode) != 0 {
             let code = errno
-            close(fd)
+            Glibc.close(fd)
             unlink(path)
             throw DispatchError("af_unix: chmod \(path) to \(String(mode, radix: 8))", code)
         }
         guard listen(fd, 5) == 0 else {
             let code = errno
-            close(fd)
+            Glibc.close(fd)
             unlink(path)
             throw DispatchError("af_unix: listen on \(path)", code)
         }
@@ -125,11 +125,16 @@ final class AfUnixServer: @unchecked Sendable {
     var refused: UInt64 { refusedCount.load(ordering: .relaxed) }
     var queued: Int { connected.reduce(0) { $0 + $1.queue.counts.queued } }
 
-    /// Drops every reader (a reload that stops the plugin, the daemon's stop).
-    func closeReaders() { readers.withLock { $0.removeAll() } }
+    private let isClosed = Atomic<Bool>(false)
 
-    deinit {
-        close(listener)
+    /// Drops every reader, closes the socket and removes it from the file system (a reload that
+    /// stops the plugin, the daemon's stop).
+    func close() {
+        readers.withLock { $0.removeAll() }
+        guard !isClosed.exchange(true, ordering: .relaxed) else { return }
+        Glibc.close(listener)
         unlink(path)
     }
+
+    deinit { close() }
 }

@@ -358,7 +358,7 @@ public final class Dispatcher: @unchecked Sendable {
             if !waitForExit(process, milliseconds: Int32(Self.exitTime)) { end(process) }
             process.reap()
         }
-        plugin.afUnix?.closeReaders()
+        plugin.afUnix?.close()
         shared.withLock { _ in plugin.process = nil }
     }
 
