@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol",
+                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "AuditDispatch",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath
@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
         .testTarget(
             name: "AuditDaemonTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuditDaemon", "AuditDispatch", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.

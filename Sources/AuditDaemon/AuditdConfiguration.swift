@@ -1,3 +1,4 @@
+import AuditDispatch
 import AuditLog
 #if canImport(Glibc)
 import Glibc
@@ -40,7 +41,9 @@ public struct AuditdConfiguration: Sendable, Equatable {
     public var diskErrorAction: DiskAction = .syslog
     /// `end_of_event_timeout` in seconds (ausearch's and the enriched formatter's event grouping).
     public var endOfEventTimeout: Int = 2
-    /// Settings for parts swift-auditd does not have (network listener, plugins, email,
+    /// `plugin_dir`, `q_depth`, `overflow_action`, `max_restarts`: the plugin dispatcher.
+    public var dispatcher = DispatcherSettings()
+    /// Settings for parts swift-auditd does not have (network listener, email,
     /// Kerberos/TLS), accepted as auditd accepts them: keyword (lower case) → value.
     public var unsupported: [String: String] = [:]
 

@@ -1,3 +1,4 @@
+import AuditDispatch
 import AuditLog
 #if canImport(Glibc)
 import Glibc
@@ -98,7 +99,8 @@ struct AuditdConfigurationParser {
         var table: [String: Keyword] = [:]
         for name in ["local_events", "write_logs", "log_file", "log_format", "log_group", "flush", "freq", "num_logs",
                      "name_format", "name", "max_log_file", "max_log_file_action", "space_left", "admin_space_left",
-                     "priority_boost", "end_of_event_timeout", "dispatcher", "disp_qos"] {
+                     "priority_boost", "end_of_event_timeout", "dispatcher", "disp_qos", "q_depth", "overflow_action",
+                     "max_restarts", "plugin_dir"] {
             table[name] = Keyword()
         }
         for name in ["space_left_action", "admin_space_left_action", "disk_full_action", "disk_error_action"] {
@@ -106,8 +108,7 @@ struct AuditdConfigurationParser {
         }
         for name in ["action_mail_acct", "verify_email", "tcp_listen_port", "tcp_listen_queue", "tcp_max_per_addr",
                      "use_libwrap", "tcp_client_ports", "tcp_client_max_idle", "transport", "enable_krb5",
-                     "krb5_principal", "krb5_key_file", "distribute_network", "q_depth", "overflow_action",
-                     "max_restarts", "plugin_dir", "report_interval", "tls_auth", "tls_crypto_profile",
+                     "krb5_principal", "krb5_key_file", "distribute_network", "report_interval", "tls_auth", "tls_crypto_profile",
                      "tls_psk_file", "tls_psk_identity", "tls_allowed_clients", "tls_cipher_suites",
                      "tls_key_exchange", "tls_require_pqc"] {
             table[name] = Keyword(unsupported: true)
@@ -178,6 +179,18 @@ struct AuditdConfigurationParser {
             configuration.priorityBoost = Int32(try number(value, line, maximum: UInt64(Int32.max)))
         case "end_of_event_timeout":
             configuration.endOfEventTimeout = Int(try number(value, line, maximum: UInt64(Int32.max)))
+        case "q_depth":
+            let depth = try number(value, line)
+            guard depth <= 99999 else { throw error(line, "q_depth must be 99999 or less") }
+            if depth < 512 { notes.append("q_depth should be larger than 512 for safety margin") }
+            configuration.dispatcher.queueDepth = Int(depth)
+        case "overflow_action":
+            guard let action = OverflowAction(rawValue: value.lowercased()) else { throw notFound(value, line) }
+            configuration.dispatcher.overflowAction = action
+        case "max_restarts":
+            configuration.dispatcher.maxRestarts = Int(try number(value, line, maximum: UInt64(Int32.max)))
+        case "plugin_dir":
+            configuration.dispatcher.pluginDirectory = value
         case "verify_email":
             configuration.verifyEmail = try yesNo(value, line)
             configuration.unsupported[name] = value
@@ -341,7 +354,7 @@ struct AuditdConfigurationParser {
             try range(value, line, 1...65535)
         case "tcp_max_per_addr":
             try range(value, line, 1...1024)
-        case "tcp_client_max_idle", "max_restarts":
+        case "tcp_client_max_idle":
             _ = try number(value, line, maximum: UInt64(Int32.max))
         case "tcp_client_ports":
             let parts = value.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
@@ -359,20 +372,12 @@ struct AuditdConfigurationParser {
             _ = try yesNo(value, line)
         case "transport":
             guard ["tcp", "krb5", "tls"].contains(value.lowercased()) else { throw notFound(value, line) }
-        case "q_depth":
-            let depth = try number(value, line)
-            guard depth <= 99999 else { throw error(line, "q_depth must be 99999 or less") }
-            if depth < 512 { notes.append("q_depth should be larger than 512 for safety margin") }
-        case "overflow_action":
-            guard ["ignore", "syslog", "suspend", "single", "halt"].contains(value.lowercased()) else {
-                throw notFound(value, line)
-            }
         case "report_interval":
             var digits = Substring(value)
             if let last = digits.last, "mhdM".contains(last) { digits = digits.dropLast() }
             _ = try number(String(digits), line)
         default:
-            break  // strings: krb5_principal, krb5_key_file, plugin_dir, tls_*
+            break  // strings: krb5_principal, krb5_key_file, tls_*
         }
     }
 

@@ -1,4 +1,5 @@
 import AuditDaemon
+import AuditDispatch
 import AuditLog
 import AuditTestKit
 import Foundation
@@ -43,13 +44,14 @@ import Testing
         #expect(configuration.diskFullAction == .suspend && configuration.diskErrorAction == .suspend)
         #expect(configuration.endOfEventTimeout == 2)
         #expect(configuration.unsupported["tcp_listen_queue"] == "5")
-        #expect(configuration.unsupported["plugin_dir"] == "/etc/audit/plugins.d")
+        #expect(configuration.dispatcher.pluginDirectory == "/etc/audit/plugins.d")
+        #expect(configuration.dispatcher.queueDepth == 2000 && configuration.dispatcher.overflowAction == .syslog)
+        #expect(configuration.dispatcher.maxRestarts == 10)
         #expect(configuration.unsupported["transport"] == "TCP")
         let unsupported = notes.filter { $0.contains("not supported by swift-auditd") }
         #expect(unsupported.count == 1, "reported once: \(notes)")
         for keyword in ["verify_email", "action_mail_acct", "use_libwrap", "tcp_listen_queue", "tcp_max_per_addr",
-                        "tcp_client_max_idle", "transport", "krb5_principal", "distribute_network", "q_depth",
-                        "overflow_action", "max_restarts", "plugin_dir"] {
+                        "tcp_client_max_idle", "transport", "krb5_principal", "distribute_network"] {
             #expect(unsupported.first?.contains("\(keyword) (line") == true, "\(keyword) is named")
         }
         #expect(notes.count == 1, "nothing else to say about Debian's file: \(notes)")
