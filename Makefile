@@ -60,7 +60,8 @@ test-load: build
 	SWIFT_AUDITD_LOAD_EVENTS=$(LOAD_EVENTS) SWIFT_AUDITD_BINARY=$(CURDIR)/.build/release/swift-auditd \
 	  $(SWIFT) test --filter LoadTests
 
-# libFuzzer targets in Fuzz/ (netlink decoder, RAW and ENRICHED line formatters, auditd.conf parser), each run for
+# libFuzzer targets in Fuzz/ (netlink decoder, RAW and ENRICHED line formatters, auditd.conf parser,
+# the remote-logging frame decoder), each run for
 # FUZZ_SECONDS (scripts/fuzz/run.sh). A crash fails the run and leaves its input in .build/fuzz/artifacts.
 FUZZ_SECONDS ?= 60
 fuzz: deps
