@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol",
+                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "RemoteProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath

@@ -1,4 +1,5 @@
 import AuditLog
+import RemoteProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,6 +41,10 @@ public struct AuditdConfiguration: Sendable, Equatable {
     public var diskErrorAction: DiskAction = .syslog
     /// `end_of_event_timeout` in seconds (ausearch's and the enriched formatter's event grouping).
     public var endOfEventTimeout: Int = 2
+    /// The network listener's keywords (`tcp_*`, `use_libwrap`, `transport`, `krb5_*`,
+    /// `distribute_network`), typed and checked as auditd checks them. They are also in
+    /// `unsupported` until the daemon runs the listener (AuditRemote).
+    public var remote = RemoteListenerSettings()
     /// Settings for parts swift-auditd does not have (network listener, plugins, email,
     /// Kerberos/TLS), accepted as auditd accepts them: keyword (lower case) → value.
     public var unsupported: [String: String] = [:]
