@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // Kernel headers, macro wrappers, the batched receive, and libaudit's name tables.
@@ -40,6 +41,20 @@ let package = Package(
         // The remote-logging wire protocol (audisp-remote's "managed" frames), the listener's
         // settings and its DAEMON_ACCEPT/DAEMON_CLOSE texts. No syscalls, no dependencies.
         .target(name: "RemoteProtocol", swiftSettings: recordPath),
+        // tcp_wrappers' hosts_ctl (Debian's libwrap), for use_libwrap.
+        .target(name: "CLibwrap", linkerSettings: [.linkedLibrary("wrap")]),
+        // The TCP listener for audisp-remote clients, on swift-nio.
+        .target(
+            name: "AuditRemote",
+            dependencies: [
+                "RemoteProtocol", "CLibwrap",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: recordPath
+        ),
         // Configuration, lifecycle, signals, the receive-and-write loop.
         .target(
             name: "AuditDaemon",
@@ -82,6 +97,16 @@ let package = Package(
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(name: "RemoteProtocolTests", dependencies: ["RemoteProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditRemoteTests",
+            dependencies: [
+                "AuditRemote", "RemoteProtocol", "AuditTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(

@@ -140,6 +140,14 @@ import Testing
         #expect(throws: RemoteProtocolError.badMagic(received: [0x00])) { try decoder.next() }
     }
 
+    /// From `make fuzz`: 81 bytes of 0xff and a frame. A byte at a time, the wrong magic is seen at
+    /// its first byte; whole, at its fourth: what the error shows differs, its kind does not.
+    @Test func aWrongMagicIsTheSameFaultWhateverTheChunking() throws {
+        let stream = [UInt8](repeating: 0xff, count: 81) + [0xfe, 0, 0, 0xff, 0, 0, 1, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0]
+        #expect(throws: RemoteProtocolError.badMagic(received: [0xff])) { _ = try decodeAll(stream, chunk: 1) }
+        #expect(throws: RemoteProtocolError.badMagic(received: [0xff, 0xff, 0xff, 0xff])) { _ = try decodeAll(stream, chunk: 100) }
+    }
+
     @Test func errorsSayWhatWasWrong() {
         #expect(RemoteProtocolError.messageTooLong(length: 9000, sequenceID: 4).description
             == "frame length 9000 is past the limit of 8970 bytes (sequence id 4)")
