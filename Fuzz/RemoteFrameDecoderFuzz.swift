@@ -2,7 +2,9 @@
 //
 // RemoteFrame.parse must never trap, whatever a client sends; every frame it finds must be one a
 // client may send, inside the limits, with a record free of NULs; and the stream must decode to
-// the same frames and the same error whether it arrives whole or a few bytes at a time.
+// the same frames and the same kind of error whether it arrives whole or a few bytes at a time
+// (what the error can say differs: a wrong magic is refused at its first byte, so a stream that
+// arrives a byte at a time shows fewer bytes of it, and a sequence id only once 16 bytes are in).
 // Built by scripts/fuzz/run.sh (make fuzz); not part of the SwiftPM package.
 import RemoteProtocol
 
@@ -14,7 +16,7 @@ public func fuzzRemoteFrameDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) ->
     let chunk = size > 0 ? Int(bytes[0] % 17) + 1 : 1
     let pieces = decode(bytes, chunk: chunk)
     precondition(whole.frames == pieces.frames, "frames differ when the stream arrives in pieces of \(chunk)")
-    precondition(whole.error == pieces.error, "errors differ when the stream arrives in pieces of \(chunk)")
+    precondition(whole.error?.closeReason == pieces.error?.closeReason, "errors differ when the stream arrives in pieces of \(chunk)")
     return 0
 }
 
