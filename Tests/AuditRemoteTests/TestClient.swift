@@ -77,6 +77,9 @@ final class TestClient {
 
     deinit { close(fd) }
 
+    /// Ends the connection from this side (the server reads its end).
+    func hangUp() { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
