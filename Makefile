@@ -10,6 +10,8 @@
 #                   swift-auditd.service enabled; check the unit, the kernel's pid and the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
 #               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
+#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
+#               remote listener (Benchmarks/remote-bench.py; no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf; DESTDIR and PREFIX as usual
 #   make uninstall  removes what install put there, except /etc/audit/auditd.conf
@@ -18,7 +20,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-remote bench-tools install install-files uninstall man
 
 all: build
 
@@ -96,6 +98,15 @@ bench: deps bench-tools
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
+
+# Remote logging (issue 12): REMOTE_RECORDS records from each count of audisp-remote clients in
+# REMOTE_CLIENTS into Debian's auditd (local_events = no) and into the listener alone
+# (swift-auditd-remote-sink: write, then ACK). Records/s and the server's CPU per record.
+REMOTE_RECORDS ?= 20000
+REMOTE_CLIENTS ?= 1 4
+bench-remote: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
+	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
 
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
 # DESTDIR stages the whole tree elsewhere (packaging, tests).

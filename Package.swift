@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .executable(name: "swift-auditd", targets: ["swift-auditd"]),
         .executable(name: "swift-auditd-replay", targets: ["swift-auditd-replay"]),
+        .executable(name: "swift-auditd-remote-sink", targets: ["swift-auditd-remote-sink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -82,6 +83,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/Replay",
+            swiftSettings: strict
+        ),
+        // The remote listener alone, writing to a file: make bench-remote's server (not the daemon).
+        .executableTarget(
+            name: "swift-auditd-remote-sink",
+            dependencies: ["AuditRemote", "RemoteProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/RemoteSink",
             swiftSettings: strict
         ),
         // What every test target may use: the fake kernel, temporary directories, the notify socket,

@@ -91,10 +91,11 @@ final class ConnectionRegistry: @unchecked Sendable {
         }
     }
 
-    func stop() {
+    /// Ends every connection; the futures complete when each is closed (its DAEMON_CLOSE sent to the sink).
+    func stop() -> [EventLoopFuture<Void>] {
         eventLoop.preconditionInEventLoop()
         idleCheck?.cancel()
         idleCheck = nil
-        for connection in all { connection.end() }
+        return all.compactMap { $0.end() }
     }
 }

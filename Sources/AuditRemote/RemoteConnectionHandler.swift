@@ -165,8 +165,11 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     }
 
     /// The server stops: auditd sends ENDING (sequence id 0) to every client, then closes it.
-    func end() {
-        guard let context, !closed else { return }
+    /// Returns when the connection is closed.
+    func end() -> EventLoopFuture<Void>? {
+        guard let context else { return nil }
+        let closeFuture = context.channel.closeFuture
+        guard !closed else { return closeFuture }
         let reply = RemoteReply.ending
         var buffer = context.channel.allocator.buffer(capacity: reply.size)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reply.size) { destination in
@@ -175,6 +178,7 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         close(with: .closed(address: client.address, port: client.port))
+        return closeFuture
     }
 
     func channelInactive(context: ChannelHandlerContext) {

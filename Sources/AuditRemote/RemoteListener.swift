@@ -171,9 +171,10 @@ public final class RemoteListener: Sendable {
             return channels
         }
         for channel in channels { try? await channel.close() }
-        try? await eventLoop.submit { [registry] in registry.stop() }.get()
-        // Let the closes run before the loop goes.
-        try? await eventLoop.submit {}.get()
+        let eventLoop = self.eventLoop
+        try? await eventLoop.flatSubmit { [registry] in
+            EventLoopFuture.andAllComplete(registry.stop(), on: eventLoop)
+        }.get()
         try? await threadPool.shutdownGracefully()
         if ownsGroup { try? await group.shutdownGracefully() }
     }
