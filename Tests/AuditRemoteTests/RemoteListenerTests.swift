@@ -148,7 +148,8 @@ struct RemoteListenerTests {
             var accepted: TestClient?
             #expect(try eventually(timeout: .seconds(10), interval: .milliseconds(50)) {
                 let client = try TestClient(port: port)
-                guard !client.isClosedByServerWithin(.milliseconds(100)) else { return false }
+                guard eventually({ !sink.listenerLines(port: client.localPort).isEmpty }),
+                      sink.listenerLines(port: client.localPort).first?.hasSuffix("res=success") == true else { return false }
                 accepted = client
                 return true
             })

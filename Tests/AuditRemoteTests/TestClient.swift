@@ -120,14 +120,6 @@ final class TestClient {
         return (RemoteFrameHeader(type: type, length: UInt16(length), sequenceID: sequenceID), String(decoding: text, as: UTF8.self))
     }
 
-    /// Whether the server closes the connection within `limit` (for a connection that may stay open).
-    func isClosedByServerWithin(_ limit: Duration) -> Bool {
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
-        guard poll(&descriptor, 1, milliseconds) == 1 else { return false }
-        return isClosedByServer()
-    }
-
     /// Whether the server closed the connection: the next read finds its end (or a reset).
     func isClosedByServer() -> Bool {
         var byte: UInt8 = 0
