@@ -104,7 +104,7 @@ bench: deps bench-tools
 # (swift-auditd-remote-sink: write, then ACK). Records/s and the server's CPU per record.
 REMOTE_RECORDS ?= 20000
 REMOTE_CLIENTS ?= 1 4
-bench-remote: deps
+bench-remote: deps $(BENCH_BIN)/libmalloc-count.so
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
 	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
 

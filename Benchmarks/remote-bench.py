@@ -12,6 +12,8 @@ for every client to exit (audisp-remote exits 0 only when each record it read wa
     CPU s       the server's utime+stime from /proc/PID/stat, read before it is stopped
     us/record   server CPU per record
     on disk     the benchmark's records in the server's log
+    allocs/rec  the listener's heap allocations per record, whole process (Benchmarks/malloc-count.c
+                preloaded; the sink harness reports them at each DAEMON_CLOSE)
 
 and stop the server by its pid. audisp-remote sends one record and waits for its ACK, so the rate
 is the round trip's, per client. Skips (exit 0, reason printed) without root or audisp-remote.
@@ -94,9 +96,12 @@ def start_auditd(directory, port, clients):
     return process
 
 
-def start_sink(binary, directory, port, clients):
+def start_sink(binary, preload, directory, port, clients):
+    environment = dict(os.environ)
+    if preload and os.path.exists(preload):
+        environment["LD_PRELOAD"] = os.path.abspath(preload)
     process = subprocess.Popen([binary, "--log", f"{directory}/audit.log", "--port", str(port), "--max-per-addr", str(clients)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=open(f"{directory}/sink.err", "w"), env=environment)
     wait_listening(port, process)
     return process
 
@@ -142,8 +147,14 @@ def run(name, start, records, clients):
         server.wait(timeout=10)
         on_disk = sum(1 for line in open(f"{directory}/audit.log", errors="replace") if "op=remote-bench" in line)
         sent = per_client * clients
+        allocations = "-"
+        if os.path.exists(f"{directory}/sink.err"):
+            reports = [line.split() for line in open(f"{directory}/sink.err") if line.startswith("records ")]
+            if reports:
+                records_seen, allocated = int(reports[-1][1]), int(reports[-1][3])
+                allocations = f"{allocated / max(records_seen, 1):.1f}"
         print(f"{name:<34} {clients:>3} {sent:>8} {elapsed:>7.2f} {sent / elapsed:>10.0f} {cpu:>6.2f} "
-              f"{cpu * 1e6 / sent:>9.1f} {on_disk:>8}  exit {','.join(map(str, sorted(set(statuses))))}")
+              f"{cpu * 1e6 / sent:>9.1f} {on_disk:>8} {allocations:>10}  exit {','.join(map(str, sorted(set(statuses))))}")
     finally:
         if server.poll() is None:
             server.kill()
@@ -156,6 +167,7 @@ def main():
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--sink", default=".build/release/swift-auditd-remote-sink")
+    parser.add_argument("--malloc-count", default="Benchmarks/.build/libmalloc-count.so")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("remote-bench: SKIP: needs root (audisp-remote reads /etc/audit/audisp-remote.conf)")
@@ -164,10 +176,10 @@ def main():
         if not os.access(tool, os.X_OK):
             print(f"remote-bench: SKIP: needs {tool} (apt-get install auditd audispd-plugins)")
             return
-    print(f"{'server':<34} {'K':>3} {'records':>8} {'s':>7} {'records/s':>10} {'CPU s':>6} {'us/record':>9} {'on disk':>8}")
+    print(f"{'server':<34} {'K':>3} {'records':>8} {'s':>7} {'records/s':>10} {'CPU s':>6} {'us/record':>9} {'on disk':>8} {'allocs/rec':>10}")
     for clients in args.clients:
         run("auditd 3.0.9 (ENRICHED, incr_async)", start_auditd, args.records, clients)
-        run("swift-auditd listener (write, ACK)", lambda d, p, k: start_sink(args.sink, d, p, k), args.records, clients)
+        run("swift-auditd listener (write, ACK)", lambda d, p, k: start_sink(args.sink, args.malloc_count, d, p, k), args.records, clients)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
 //   swift-auditd-remote-sink --log FILE [--port N] [--max-per-addr K] [--sync]
 //
 // Each record is written with one write(2) (and, with --sync, fdatasync(2)) before its ACK, the
-// order the daemon will keep. Prints "listening on PORT" once the socket is open.
+// order the daemon will keep. Prints "listening on PORT" once the socket is open. With
+// Benchmarks/malloc-count.c preloaded, each DAEMON_CLOSE also prints to standard error the records
+// and heap allocations of the whole process since the first record ("records N allocations M").
 import AuditRemote
 import NIOCore
 import RemoteProtocol
@@ -25,6 +27,8 @@ final class FileWritingSink: RemoteRecordSink, @unchecked Sendable {
     }
 
     func receive(_ record: RemoteRecord) {
+        if records == 0, let count = allocationCounter { allocationsAtFirstRecord = count() }
+        records += 1
         let count = record.bytes.readableBytes
         record.bytes.withUnsafeReadableBytes { bytes in
             line.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
@@ -40,7 +44,18 @@ final class FileWritingSink: RemoteRecordSink, @unchecked Sendable {
     func write(_ record: ListenerRecord, client: RemoteClient?) {
         let text = Array((record.description + "\n").utf8)
         _ = Glibc.write(fd, text, text.count)
+        if record.kind == .close, let count = allocationCounter {
+            let report = Array("records \(records) allocations \(count() - allocationsAtFirstRecord)\n".utf8)
+            _ = Glibc.write(2, report, report.count)
+        }
     }
+
+    private var records: UInt64 = 0
+    private var allocationsAtFirstRecord: UInt64 = 0
+    private let allocationCounter: (@convention(c) () -> UInt64)? = {
+        guard let symbol = dlsym(nil, "malloc_count_allocations") else { return nil }  // RTLD_DEFAULT
+        return unsafeBitCast(symbol, to: (@convention(c) () -> UInt64).self)
+    }()
 }
 
 func usage(_ message: String) -> Never {

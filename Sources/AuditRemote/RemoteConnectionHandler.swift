@@ -25,6 +25,7 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     private var nextIndex: UInt64 = 0
     private var readHeld = false
     private var processing = false
+    private var replyBuffer: ByteBuffer?
     /// The DAEMON_CLOSE to write when the connection ends; auditd's plain one unless a fault or
     /// the registry chose another.
     private var closeRecord: ListenerRecord?
@@ -73,10 +74,11 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         guard !processing else { return }
         processing = true
         defer { processing = false }
+        // Answered replies leave first: each makes room for one more frame of those already read.
+        sendReplies(context: context)
         while decodeFrames(context: context) {
             sendReplies(context: context)
         }
-        sendReplies(context: context)
         if readHeld, !closed, unanswered.count < maximumPending {
             readHeld = false
             context.read()
@@ -102,7 +104,9 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
             nextIndex += 1
             let bytes = buffer.getSlice(at: buffer.readerIndex + frame.record.lowerBound, length: frame.record.count)!
             buffer.moveReaderIndex(forwardBy: frame.size)
-            unread = buffer
+            // Holding no reference to a consumed receive buffer lets swift-nio reuse it for the
+            // next read (the sink's slices, while it keeps them, hold it too).
+            unread = buffer.readableBytes > 0 ? buffer : nil
             if frame.header.type == .heartbeat {
                 // auditd answers a heartbeat at once; here it waits behind earlier records' replies.
                 unanswered.append((index, frame.header.sequenceID, .ack))
@@ -127,20 +131,24 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         process(context: context)
     }
 
+    /// The answered replies at the head of the queue, in one buffer and one write. The buffer is
+    /// kept and reused: once the socket has taken its bytes it is this handler's alone again, and
+    /// clearing it allocates nothing.
     private func sendReplies(context: ChannelHandlerContext) {
-        var wrote = false
+        guard unanswered.first?.reply != nil else { return }
+        var buffer = replyBuffer ?? context.channel.allocator.buffer(capacity: 256)
+        replyBuffer = nil
+        buffer.clear()
         while let first = unanswered.first, let reply = first.reply {
             unanswered.removeFirst()
-            var buffer = context.channel.allocator.buffer(capacity: reply.size)
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reply.size) { destination in
                 reply.write(sequenceID: first.sequenceID, to: destination)
                 return reply.size
             }
-            context.write(wrapOutboundOut(buffer), promise: nil)
             repliesSent += 1
-            wrote = true
         }
-        if wrote { context.flush() }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        replyBuffer = buffer
     }
 
     func read(context: ChannelHandlerContext) {

@@ -204,6 +204,24 @@ struct RemoteListenerTests {
         }
     }
 
+    /// Frames already read wait while the sink is behind; each answer lets the next one out, with
+    /// no new bytes from the client needed (a found bug: they waited for the next read).
+    @Test func eachAnswerReleasesAFrameAlreadyRead() async throws {
+        try await withListener(sink: CollectingSink(autoAcknowledge: false), { $0.maximumPendingRecords = 2 }) { _, port, sink in
+            let client = try TestClient(port: port)
+            var stream: [UInt8] = []
+            for sequence in 1...5 {
+                let record = Array("type=USER msg=audit(1.000:\(sequence)): r".utf8)
+                stream += RemoteFrameHeader(type: .message, length: UInt16(record.count), sequenceID: UInt32(sequence)).bytes + record
+            }
+            try client.send(stream)
+            #expect(eventually { sink.records.count == 2 })
+            sink.records[0].acknowledgement.complete()
+            #expect(eventually { sink.records.count == 3 })
+            #expect(try client.receiveReply().header.sequenceID == 1)
+        }
+    }
+
     @Test func aSlowClientAndAThousandConnectionsFromOneAddressLeaveOthersAlone() async throws {
         try await withListener({ $0.settings.listenQueue = 1024 }) { _, port, sink in
             // One byte of a frame, then nothing: its connection waits, alone.
