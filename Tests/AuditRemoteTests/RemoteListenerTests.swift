@@ -189,6 +189,32 @@ struct RemoteListenerTests {
         }
     }
 
+    @Test func aReloadedIdleLimitReachesConnectedClients() async throws {
+        try await withListener { listener, port, sink in
+            let client = try TestClient(port: port)
+            #expect(eventually { sink.listenerLines(port: client.localPort).count == 1 })
+            var settings = RemoteListenerSettings()
+            settings.useLibwrap = false
+            var configuration = RemoteListenerConfiguration(settings: settings)
+            configuration.clientMaxIdle = .milliseconds(200)
+            await listener.apply(configuration)
+            #expect(client.isClosedByServer())
+            #expect(eventually { sink.listenerLines(port: client.localPort).last?.hasPrefix("type=DAEMON_CLOSE addr=") == true })
+        }
+    }
+
+    @Test func aHeartbeatIsAnsweredAfterTheRecordsBeforeIt() async throws {
+        try await withListener(sink: CollectingSink(autoAcknowledge: false)) { _, port, sink in
+            let client = try TestClient(port: port)
+            try client.sendRecord("type=USER msg=audit(1.000:1): a", sequenceID: 10)
+            try client.send(RemoteFrameHeader(type: .heartbeat, length: 0, sequenceID: 11).bytes)
+            #expect(eventually { sink.records.count == 1 })
+            sink.records[0].acknowledgement.complete(.diskLow)
+            #expect(try client.receiveReply().header == RemoteFrameHeader(type: .diskLow, length: 0, sequenceID: 10))
+            #expect(try client.receiveReply().header == RemoteFrameHeader(type: .ack, length: 0, sequenceID: 11))
+        }
+    }
+
     @Test func aClientWithManyUnansweredRecordsIsNotReadFrom() async throws {
         try await withListener(sink: CollectingSink(autoAcknowledge: false), { $0.maximumPendingRecords = 2 }) { _, port, sink in
             let client = try TestClient(port: port)
