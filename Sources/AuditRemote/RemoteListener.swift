@@ -15,10 +15,13 @@ import RemoteProtocol
 /// holds nothing up. Name lookups and tcp_wrappers' files are read on a thread of their own.
 ///
 ///     let listener = RemoteListener(configuration: .init(settings: conf.remote), sink: daemonSide)
-///     try await listener.start()
-///     ...  // sink.receive(record): queue it; after the write (or fsync) record.acknowledgement.complete()
-///     let needRestart = await listener.apply(newConf.remote)   // SIGHUP
-///     await listener.stop()                                     // ENDING to every client
+///     try listener.startAndWait()            // or `try await listener.start()`
+///     ...  // sink.receive(record): queue it; after the write (or the sync) record.acknowledgement.complete()
+///     let needRestart = listener.applyAndWait(newConf.remote)   // SIGHUP
+///     listener.stopAndWait()                 // ENDING to every client, a DAEMON_CLOSE each
+///
+/// Each call has an async form and a blocking `…AndWait` form for a caller on a thread of its
+/// own (never the listener's loop, where a blocking call would wait for itself).
 public final class RemoteListener: Sendable {
     public let eventLoop: any EventLoop
     private let group: any EventLoopGroup
@@ -45,28 +48,47 @@ public final class RemoteListener: Sendable {
     /// picked, when the configuration's is 0). Throws `RemoteListenerError` when the settings ask
     /// for what this server cannot do or the port cannot be bound.
     @discardableResult
-    public func start() async throws -> [SocketAddress] {
-        let configuration = try await eventLoop.submit { [registry] in registry.configuration }.get()
-        guard configuration.settings.isEnabled || configuration.port == 0 else { throw RemoteListenerError.disabled }
-        if let problem = configuration.settings.startupProblem { throw RemoteListenerError.unsupportedTransport(problem) }
-        threadPool.start()
-        let channel: any Channel
-        if let host = configuration.host {
-            channel = try await bind(host: host, configuration: configuration, dualStack: false)
-        } else {
-            do {
-                channel = try await bind(host: "::", configuration: configuration, dualStack: true)
-            } catch let error as IOError where [EAFNOSUPPORT, EADDRNOTAVAIL].contains(error.errnoCode) {
-                channel = try await bind(host: "0.0.0.0", configuration: configuration, dualStack: false)
+    public func start() async throws -> [SocketAddress] { try await startFuture().get() }
+
+    /// `start()` for a caller on a thread of its own (the daemon's), never the listener's loop.
+    @discardableResult
+    public func startAndWait() throws -> [SocketAddress] { try startFuture().wait() }
+
+    private func startFuture() -> EventLoopFuture<[SocketAddress]> {
+        eventLoop.flatSubmit { [self] in
+            let configuration = registry.configuration
+            guard configuration.settings.isEnabled || configuration.port == 0 else {
+                return eventLoop.makeFailedFuture(RemoteListenerError.disabled)
+            }
+            if let problem = configuration.settings.startupProblem {
+                return eventLoop.makeFailedFuture(RemoteListenerError.unsupportedTransport(problem))
+            }
+            threadPool.start()
+            let bound: EventLoopFuture<any Channel>
+            if let host = configuration.host {
+                bound = bind(host: host, configuration: configuration, dualStack: false)
+            } else {
+                // auditd's one socket for both families, or IPv4 alone on a machine without IPv6.
+                bound = bind(host: "::", configuration: configuration, dualStack: true).flatMapError { error in
+                    guard let error = error as? IOError, [EAFNOSUPPORT, EADDRNOTAVAIL].contains(error.errnoCode) else {
+                        return self.eventLoop.makeFailedFuture(error)
+                    }
+                    return self.bind(host: "0.0.0.0", configuration: configuration, dualStack: false)
+                }
+            }
+            return bound.flatMapErrorThrowing { error in
+                if error is RemoteListenerError { throw error }
+                throw RemoteListenerError.cannotListen(port: configuration.port, reason: String(describing: error))
+            }.map { channel in
+                self.servers.withLockedValue { $0.append(channel) }
+                self.registry.scheduleIdleCheck()
+                self.logger.debug("Listening on TCP port \(channel.localAddress?.port ?? configuration.port)")
+                return [channel.localAddress].compactMap { $0 }
             }
         }
-        servers.withLockedValue { $0.append(channel) }
-        try await eventLoop.submit { [registry] in registry.scheduleIdleCheck() }.get()
-        logger.debug("Listening on TCP port \(channel.localAddress?.port ?? configuration.port)")
-        return [channel.localAddress].compactMap { $0 }
     }
 
-    private func bind(host: String, configuration: RemoteListenerConfiguration, dualStack: Bool) async throws -> any Channel {
+    private func bind(host: String, configuration: RemoteListenerConfiguration, dualStack: Bool) -> EventLoopFuture<any Channel> {
         var bootstrap = ServerBootstrap(group: eventLoop)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.settings.listenQueue))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -79,17 +101,10 @@ public final class RemoteListener: Sendable {
                 Self.admit(channel, registry: registry, sink: sink, threadPool: threadPool)
             }
         if dualStack {
-            // auditd's one socket for both families (`prefer_ipv6` in auditd_tcp_listen_init).
+            // IPV6_V6ONLY off: auditd's `prefer_ipv6` in auditd_tcp_listen_init.
             bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
         }
-        do {
-            return try await bootstrap.bind(host: host, port: configuration.port).get()
-        } catch let error as IOError {
-            if [EAFNOSUPPORT, EADDRNOTAVAIL].contains(error.errnoCode), dualStack { throw error }
-            throw RemoteListenerError.cannotListen(port: configuration.port, reason: String(describing: error))
-        } catch {
-            throw RemoteListenerError.cannotListen(port: configuration.port, reason: String(describing: error))
-        }
+        return bootstrap.bind(host: host, port: configuration.port)
     }
 
     /// A new connection, on the event loop: tcp_wrappers (off the loop), then the registry's
@@ -139,11 +154,20 @@ public final class RemoteListener: Sendable {
     /// Applies reloaded settings without dropping a client; returns the keywords that changed and
     /// need a restart to take effect (the port, the listen queue, the transport).
     public func apply(_ settings: RemoteListenerSettings) async -> [String] {
-        (try? await eventLoop.submit { [registry] in
+        (try? await applyFuture(settings).get()) ?? []
+    }
+
+    /// `apply(_:)` for a caller on a thread of its own (the daemon's reload).
+    public func applyAndWait(_ settings: RemoteListenerSettings) -> [String] {
+        (try? applyFuture(settings).wait()) ?? []
+    }
+
+    private func applyFuture(_ settings: RemoteListenerSettings) -> EventLoopFuture<[String]> {
+        eventLoop.submit { [registry] in
             let current = registry.configuration
             registry.apply(current.reloaded(with: settings))
             return current.settings.keywordsNeedingRestart(toApply: settings)
-        }.get()) ?? []
+        }
     }
 
     /// Applies a whole configuration (tests: durations below a second).
@@ -153,33 +177,53 @@ public final class RemoteListener: Sendable {
 
     /// The connected clients, oldest first, with their counts (for `swift-auditd status`).
     public func connections() async -> [RemoteConnectionStatus] {
-        (try? await eventLoop.submit { [registry] in
+        (try? await connectionsFuture().get()) ?? []
+    }
+
+    /// `connections()` for a caller on a thread of its own.
+    public func connectionsAndWait() -> [RemoteConnectionStatus] {
+        (try? connectionsFuture().wait()) ?? []
+    }
+
+    private func connectionsFuture() -> EventLoopFuture<[RemoteConnectionStatus]> {
+        eventLoop.submit { [registry] in
             let now = NIODeadline.now()
             return registry.all.map {
                 RemoteConnectionStatus(client: $0.client, recordsReceived: $0.recordsReceived, repliesSent: $0.repliesSent,
                                        pendingRecords: $0.pendingRecords,
                                        connectedFor: .nanoseconds((now - $0.connectedAt).nanoseconds))
             }
-        }.get()) ?? []
+        }
     }
 
     /// Stops listening, sends ENDING to every client and closes it (auditd's
     /// `auditd_tcp_listen_uninit`), each with its DAEMON_CLOSE; then the listener's threads end.
     public func stop() async {
+        try? await closeAll().get()
+        try? await threadPool.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+
+    /// `stop()` for a caller on a thread of its own (the daemon's shutdown).
+    public func stopAndWait() {
+        try? closeAll().wait()
+        try? threadPool.syncShutdownGracefully()
+        if ownsGroup { try? group.syncShutdownGracefully() }
+    }
+
+    private func closeAll() -> EventLoopFuture<Void> {
         let channels = servers.withLockedValue { channels in
             defer { channels = [] }
             return channels
         }
-        for channel in channels { try? await channel.close() }
         let eventLoop = self.eventLoop
-        try? await eventLoop.flatSubmit { [registry] in
+        let closed = channels.map { $0.close() }
+        return EventLoopFuture.andAllComplete(closed, on: eventLoop).flatMap { [registry] in
+            // Completed on the listener's loop, where the registry lives.
             EventLoopFuture.andAllComplete(registry.stop(), on: eventLoop)
-        }.get()
-        try? await threadPool.shutdownGracefully()
-        if ownsGroup { try? await group.shutdownGracefully() }
+        }
     }
 }
-
 /// A connected client and what it has sent.
 public struct RemoteConnectionStatus: Hashable, Sendable {
     public let client: RemoteClient

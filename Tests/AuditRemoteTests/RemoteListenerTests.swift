@@ -298,6 +298,38 @@ struct RemoteListenerTests {
         await listener.stop()
     }
 
+    /// The daemon's loop is a thread, not a task: the blocking face of the same calls.
+    @Test func theDaemonsThreadCanDriveTheListenerWithoutAsync() throws {
+        let sink = CollectingSink()
+        var settings = RemoteListenerSettings()
+        settings.useLibwrap = false
+        let listener = RemoteListener(configuration: RemoteListenerConfiguration(settings: settings), sink: sink, logger: quietLogger)
+        let started = settings
+        let outcome = NSLock()
+        nonisolated(unsafe) var steps: [String] = []
+        let thread = Thread {
+            do {
+                let port = try listener.startAndWait().first?.port ?? 0
+                let client = try TestClient(port: port)
+                try client.sendRecord("type=USER msg=audit(1.000:1): sync", sequenceID: 4)
+                _ = try client.receiveReply()
+                var changed = started
+                changed.maxPerAddress = 3
+                let restart = listener.applyAndWait(changed)
+                let connected = listener.connectionsAndWait().count
+                listener.stopAndWait()
+                let ending = try client.receiveReply().header.type
+                outcome.withLock { steps = ["started", "restart \(restart)", "connected \(connected)", "\(ending)"] }
+            } catch {
+                outcome.withLock { steps = ["failed: \(error)"] }
+            }
+        }
+        thread.start()
+        #expect(eventually { outcome.withLock { !steps.isEmpty } })
+        #expect(outcome.withLock { steps } == ["started", "restart []", "connected 1", "ENDING"])
+        #expect(sink.texts == ["type=USER msg=audit(1.000:1): sync"])
+    }
+
     @Test func stoppingSendsEndingToEveryClient() async throws {
         let sink = CollectingSink()
         var settings = RemoteListenerSettings()
