@@ -270,12 +270,11 @@ public final class AuditDaemon {
     // MARK: - The record path
 
     /// Receives and writes until a stop; returns where the stop came from (nil: not a signal).
+    ///
+    /// What a receive brought is written once the socket is drained, or when the batch window
+    /// closes while records keep coming (`WriteSchedule`).
     private func receiveUntilStopped(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) -> SignalOrigin? {
-        let window = options.batchWindow.milliseconds
-        // When the records waiting in the buffer must be written: one batch window after the first
-        // arrived, or, after a failed write, when the next attempt is due.
-        var writeDueAt: Int64?
-        var writeFailures = WriteFailures()
+        var schedule = WriteSchedule(windowMilliseconds: options.batchWindow.milliseconds)
         var heldReported = socket.kind == .multicast
         let heldReportDeadline = MonotonicClock.now() + 1000
 
@@ -290,7 +289,7 @@ public final class AuditDaemon {
                         return origin
                     }
                     // Whatever waits in the buffer belongs before the command's effects.
-                    if sink.writer.hasPendingRecords { write(sink.writer, &writeDueAt, &writeFailures) }
+                    if sink.writer.hasPendingRecords { write(sink.writer, &schedule) }
                     handle(command, client: client, sink: sink)
                 }
             }
@@ -306,7 +305,7 @@ public final class AuditDaemon {
                 return nil
             }
             let now = MonotonicClock.now()
-            if writeDueAt == nil, sink.writer.hasPendingRecords { writeDueAt = now + window }
+            if sink.writer.hasPendingRecords { schedule.recordsBuffered(at: now) }
             if !heldReported, sink.tracker?.markerSeen == true || now >= heldReportDeadline {
                 reportHeldBacklog(sink.tracker)
                 sink.isTracking = false
@@ -316,12 +315,18 @@ public final class AuditDaemon {
                     + "the kernel held before registration")
                 reportState(client: client, sink: sink, askKernel: false)
             }
-            // Records never wait past the window, however steadily more keep arriving.
-            if let due = writeDueAt, now >= due { write(sink.writer, &writeDueAt, &writeFailures) }
-            if case let .received(count) = result, count == client.batch.slotCount { continue }
-            // The socket is drained for now: wait for more, for a command, or for the window to close.
-            var timeout: Int64 = -1
-            if let due = writeDueAt { timeout = max(0, due - now) }
+            // A full batch, or an overflow, says more is waiting: receive again before writing.
+            let drained: Bool
+            switch result {
+            case let .received(count): drained = count < client.batch.slotCount
+            case .overrun: drained = false
+            case .empty, .closed: drained = true
+            }
+            if schedule.shouldWrite(at: now, socketDrained: drained) { write(sink.writer, &schedule) }
+            if !drained { continue }
+            // The socket is drained for now: wait for more, for a command, or for a write that is due
+            // (a retry after a failed write).
+            var timeout = schedule.millisecondsUntilDue(at: now) ?? -1
             if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
             let ready: (socket: Bool, other: Bool)
             do {
@@ -331,28 +336,26 @@ public final class AuditDaemon {
                 throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
             }
             woken = ready.other
-            if let due = writeDueAt, MonotonicClock.now() >= due {
-                write(sink.writer, &writeDueAt, &writeFailures)
-            }
+            // A due write happens whatever the socket's state.
+            if schedule.shouldWrite(at: MonotonicClock.now(), socketDrained: false) { write(sink.writer, &schedule) }
         }
     }
 
     /// Writes what is buffered. A failure keeps the bytes for the next attempt, which waits longer
     /// after each failure (up to a second), so a disk that refuses writes is neither hammered nor
     /// allowed to flood the diagnostics: the first few failures are reported, then every power of two.
-    private func write(_ writer: AuditLogWriter, _ writeDueAt: inout Int64?, _ failures: inout WriteFailures) {
+    private func write(_ writer: AuditLogWriter, _ schedule: inout WriteSchedule) {
         do {
             try writer.flush()
-            writeDueAt = nil
-            if failures.count > 0 {
-                logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failures.count)"])
-                failures = WriteFailures()
+            let failed = schedule.wrote()
+            if failed > 0 {
+                logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failed)"])
             }
         } catch {
             // The writer ran disk_full_action or disk_error_action and said what auditd says
             // (or nothing, for `ignore`); here only the next attempt is scheduled.
-            failures.count += 1
-            writeDueAt = MonotonicClock.now() + failures.retryDelayMilliseconds
+            schedule.writeFailed(at: MonotonicClock.now())
+            let failures = schedule.failures
             if failures.shouldReport {
                 logger.debug("cannot write the audit log; keeping the records in memory and trying again",
                              metadata: ["error": "\(error)", "failed_writes": "\(failures.count)",
@@ -468,15 +471,6 @@ public final class AuditDaemon {
         else { return "" }
         return " (\(name))"
     }
-}
-
-/// Consecutive failed writes of the log: how long to wait before the next try, and which to report.
-struct WriteFailures {
-    var count: UInt64 = 0
-    /// 20 ms, doubling, at most a second.
-    var retryDelayMilliseconds: Int64 { count == 0 ? 0 : min(1000, 20 << min(count - 1, 6)) }
-    /// The first five, then every power of two.
-    var shouldReport: Bool { count <= 5 || count & (count - 1) == 0 }
 }
 
 /// Where each received record goes: the held-backlog count while it is open, then the writer.
