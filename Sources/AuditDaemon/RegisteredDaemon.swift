@@ -19,7 +19,7 @@ public final class RegisteredDaemon {
 
     /// Asks the kernel who is registered; nil when no daemon is.
     public static func find(client: AuditClient) throws(AuditClientError) -> RegisteredDaemon? {
-        let status = try client.status { _, _ in }
+        let status = try client.status()
         guard status.pid != 0 else { return nil }
         return RegisteredDaemon(pid: Int32(bitPattern: status.pid))
     }

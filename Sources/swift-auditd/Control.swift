@@ -184,7 +184,7 @@ struct Status: ParsableCommand {
             let client = try kernel.client()
             let status: AuditStatus
             do throws(AuditClientError) {
-                status = try client.status { _, _ in }
+                status = try client.status()
             } catch {
                 throw Failure.kernel(error, doing: "ask the kernel for its audit status (AUDIT_GET)")
             }
