@@ -81,12 +81,6 @@ public struct AuditdConfiguration: Sendable, Equatable {
         return Loaded(configuration: configuration, path: path, found: true, notes: notes)
     }
 
-    /// Reads `DIRECTORY/auditd.conf`. A missing file gives the compiled-in defaults, as auditd.
-    public static func load(directory: String) throws(AuditDaemonError) -> (AuditdConfiguration, found: Bool) {
-        let loaded = try read(directory: directory)
-        return (loaded.configuration, loaded.found)
-    }
-
     /// Parses the text of an auditd.conf; `path` names the file in errors.
     public static func parse(_ text: String, path: String) throws(AuditDaemonError) -> AuditdConfiguration {
         try parse(bytes: Array(text.utf8), path: path).0

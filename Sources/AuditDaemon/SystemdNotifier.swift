@@ -17,11 +17,6 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     private var descriptor: Int32 = -1
     private var reportedFailure = false
 
-    /// Notifies the socket named by `$NOTIFY_SOCKET`, if any.
-    public convenience init(environment: [String: String], logger: Logger) {
-        self.init(address: environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }, logger: logger)
-    }
-
     /// Notifies the socket at `address`; nil does nothing.
     public init(address: String?, logger: Logger) {
         self.address = address?.isEmpty == false ? address : nil

@@ -12,15 +12,6 @@ struct InterpretedField {
     /// The name as written before the `=`, upper-cased as auditd writes it (`toupper` per byte).
     let label: StaticString
 
-    /// The field named by `name`'s bytes, or nil when auditd does not interpret that name.
-    static func named(_ name: UnsafeRawBufferPointer) -> InterpretedField? {
-        let count = name.count
-        guard count >= 2, count <= 9 else { return nil }
-        var key: UInt64 = 0
-        for index in 0..<min(count, 8) { key |= UInt64(name[index]) << (8 * UInt64(index)) }
-        return named(key: key, count: count, ninth: count == 9 ? name[8] : 0)
-    }
-
     /// The field whose name, `count` bytes long, starts with the 8 bytes packed in `key` (bytes
     /// past the name zero) and has `ninth` as its 9th byte.
     @inline(__always)

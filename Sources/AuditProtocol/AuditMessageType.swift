@@ -1,7 +1,7 @@
 /// An audit netlink message type: a request, a reply, or a record the kernel produced.
 ///
-/// The values mirror `<linux/netlink.h>` and `<linux/audit.h>`; `CAuditTests` pins them to the
-/// headers. Names for log lines (`SYSCALL`, `PATH`, ...) come from libaudit, not from here.
+/// The values mirror `<linux/netlink.h>` and `<linux/audit.h>`; `HeaderConstantsTests`
+/// (AuditProtocolTests) pins them to the headers. Names for log lines (`SYSCALL`, `PATH`, ...) come from libaudit, not from here.
 public struct AuditMessageType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
