@@ -7,7 +7,9 @@
 // is switched on, so the kernel gave it an audit context (a task made before auditing was first
 // enabled since boot never gets one). Then, COUNT times, INTERVAL_US apart: note the log's size,
 // call getppid(2) directly, and wait (inotify, no spinning: the daemon has the CPU to itself)
-// until the bytes after the noted size hold the event's SYSCALL line for getppid and its EOE.
+// until the bytes after the noted size hold the event's SYSCALL line for getppid and the
+// PROCTITLE line after it, the event's last logged record (auditd, like swift-auditd, does not
+// write EOE).
 // Prints `latencies_ns=N,N,...` (-1 for a call whose event did not appear within a second).
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -27,12 +29,12 @@ static long long now_ns(void) {
     return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-// Whether `bytes` hold a getppid SYSCALL line followed by an EOE line (x86_64: getppid is 110).
+// Whether `bytes` hold a getppid SYSCALL line followed by a PROCTITLE line (x86_64: getppid is 110).
 static int holds_event(const char *bytes, size_t length) {
     const char *syscall_line = memmem(bytes, length, "syscall=110 ", 12);
     if (!syscall_line) return 0;
     size_t offset = (size_t)(syscall_line - bytes);
-    return memmem(syscall_line, length - offset, "type=EOE ", 9) != NULL;
+    return memmem(syscall_line, length - offset, "type=PROCTITLE ", 15) != NULL;
 }
 
 int main(int argc, char **argv) {
