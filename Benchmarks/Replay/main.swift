@@ -5,6 +5,7 @@
 // usage: swift-auditd-replay [--records N] [--format raw|enriched|both] [--mix busy|getppid] [--log-dir DIR]
 // --mix getppid replays what the kernel benchmark's workload makes (SYSCALL, PROCTITLE, EOE).
 // Run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so to count allocations (make bench does).
+import AuditProtocol
 import AuditDaemon
 import AuditLog
 import AuditNetlink
@@ -45,7 +46,7 @@ let made = Clock.nanoseconds(CLOCK_MONOTONIC)
 let corpus = Corpus(records: recordCount, mix: corpusMix)
 let madeSeconds = Double(Clock.nanoseconds(CLOCK_MONOTONIC) - made) / 1e9
 let mix = corpus.typeCounts().map { type, count in
-    "\(MessageTypeNames.name(of: type)) \(count * 1000 / corpus.records / 10).\(count * 1000 / corpus.records % 10)%"
+    "\(MessageTypeNames.name(of: AuditMessageType(type))) \(count * 1000 / corpus.records / 10).\(count * 1000 / corpus.records % 10)%"
 }
 say("replay benchmark (\(corpusMix)): \(corpus.records) datagrams, \(corpus.byteCount / corpus.records) bytes each on average "
       + "(made in \(String(format1: madeSeconds)) s); mix: \(mix.joined(separator: ", "))")

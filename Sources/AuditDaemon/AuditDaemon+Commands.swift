@@ -123,7 +123,7 @@ extension AuditDaemon {
     /// Writes one of the daemon's own records at once, through the same writer as the kernel's.
     func write(_ record: DaemonRecord) {
         let payload = stamper.payload(for: record)
-        payload.withUnsafeBytes { loop.writer.append(type: record.type.rawValue, payload: $0) }
+        payload.withUnsafeBytes { loop.writer.append(type: record.type, payload: $0) }
         state.daemonRecordsWritten += 1
         do {
             try loop.writer.flush()

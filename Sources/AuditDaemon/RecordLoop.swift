@@ -37,7 +37,7 @@ final class RecordLoop {
     /// Each record the kernel sent: counted while the held backlog is open, then buffered.
     private func accept(_ type: AuditMessageType, _ payload: UnsafeRawBufferPointer) {
         if isTracking { tracker!.observe(type: type, payload: payload) }
-        writer.append(type: type.rawValue, payload: payload)
+        writer.append(type: type, payload: payload)
     }
 
     // MARK: - The held backlog

@@ -172,7 +172,7 @@ public final class AuditLogWriter {
     // MARK: - The record path
 
     /// Appends one record's line. Writes the buffer out first when the line might not fit.
-    public func append(type: UInt16, payload: UnsafeRawBufferPointer) {
+    public func append(type: AuditMessageType, payload: UnsafeRawBufferPointer) {
         guard suspension == nil else {
             recordsNotLogged += 1
             return
