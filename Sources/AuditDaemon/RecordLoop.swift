@@ -27,7 +27,7 @@ final class RecordLoop {
         self.writer = writer
         self.control = control
         self.logger = logger
-        schedule = WriteSchedule(windowMilliseconds: batchWindow.milliseconds)
+        schedule = WriteSchedule(window: batchWindow)
         // The client lives no longer than the loop that owns it.
         client.handleRecords { [unowned self] type, payload in accept(type, payload) }
     }
@@ -81,7 +81,7 @@ final class RecordLoop {
     func run(countsHeldBacklog: Bool, heldBacklogCounted: () -> Void,
              handle: (DaemonControl.Command) -> Void) throws(AuditDaemonError) -> SignalOrigin? {
         var heldReported = !countsHeldBacklog
-        let heldReportDeadline = MonotonicClock.now() + 1000
+        let heldReportDeadline = MonotonicClock.nanoseconds() + 1_000_000_000
 
         // The pipe polled readable: empty it even when the command was already taken.
         var woken = true
@@ -109,7 +109,7 @@ final class RecordLoop {
                 logger.warning("the kernel's end of the socket closed; stopping")
                 return nil
             }
-            let now = MonotonicClock.now()
+            let now = MonotonicClock.nanoseconds()
             if writer.hasPendingRecords { schedule.recordsBuffered(at: now) }
             if !heldReported, tracker?.markerSeen == true || now >= heldReportDeadline {
                 heldReported = true
@@ -126,19 +126,19 @@ final class RecordLoop {
             if schedule.shouldWrite(at: now, socketDrained: drained) { write() }
             if !drained { continue }
             // The socket is drained for now: wait for more, for a command, or for a write that is
-            // due (a retry after a failed write).
-            var timeout = schedule.millisecondsUntilDue(at: now) ?? -1
+            // due (the end of the gap after the last write, the window, a retry after a failure).
+            var timeout = schedule.nanosecondsUntilDue(at: now) ?? -1
             if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
             let ready: (socket: Bool, other: Bool)
             do {
-                ready = try socket.waitReadable(timeoutMilliseconds: Int32(clamping: max(timeout, -1)),
-                                                alsoWatching: control.wakeDescriptor)
+                ready = try socket.waitReadable(timeoutNanoseconds: max(timeout, -1), alsoWatching: control.wakeDescriptor)
             } catch {
                 throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
             }
             woken = ready.other
-            // A due write happens whatever the socket's state.
-            if schedule.shouldWrite(at: MonotonicClock.now(), socketDrained: false) { write() }
+            // A due write happens whatever the socket's state; one held back by the gap happens
+            // now unless more records came to join it.
+            if schedule.shouldWrite(at: MonotonicClock.nanoseconds(), socketDrained: !ready.socket) { write() }
         }
     }
 
@@ -148,14 +148,14 @@ final class RecordLoop {
     func write() {
         do {
             try writer.flush()
-            let failed = schedule.wrote()
+            let failed = schedule.wrote(at: MonotonicClock.nanoseconds())
             if failed > 0 {
                 logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failed)"])
             }
         } catch {
             // The writer ran disk_full_action or disk_error_action and said what auditd says
             // (or nothing, for `ignore`); here only the next attempt is scheduled.
-            schedule.writeFailed(at: MonotonicClock.now())
+            schedule.writeFailed(at: MonotonicClock.nanoseconds())
             let failures = schedule.failures
             if failures.shouldReport {
                 logger.debug("cannot write the audit log; keeping the records in memory and trying again",

@@ -264,12 +264,16 @@ private func requestName(_ type: AuditMessageType) -> String {
     }
 }
 
-/// Milliseconds on `CLOCK_MONOTONIC`, for deadlines.
+/// `CLOCK_MONOTONIC`, for deadlines and the write schedule.
 public enum MonotonicClock {
-    public static func now() -> Int64 {
+    /// Milliseconds.
+    public static func now() -> Int64 { nanoseconds() / 1_000_000 }
+
+    /// Nanoseconds.
+    public static func nanoseconds() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 }
 

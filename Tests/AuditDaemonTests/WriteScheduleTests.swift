@@ -2,89 +2,121 @@
 import Testing
 
 /// When buffered records are written: at once when the socket is drained, at the latest when the
-/// window closes while records keep coming, later after a failed write. Time is given, never waited for.
+/// window closes while records keep coming, later after a failed write. Time is given, never
+/// waited for (nanoseconds; `ms` and `µs` below make them readable).
 @Suite struct WriteScheduleTests {
-    let window: Int64 = 20
+    func ms(_ value: Int64) -> Int64 { value * 1_000_000 }
+    func µs(_ value: Int64) -> Int64 { value * 1_000 }
+    func schedule() -> WriteSchedule { WriteSchedule(window: .milliseconds(20), minimumGap: .microseconds(500)) }
 
     @Test func nothingIsDueWhileNothingIsBuffered() {
-        let schedule = WriteSchedule(windowMilliseconds: window)
-        #expect(!schedule.shouldWrite(at: 1_000, socketDrained: true))
-        #expect(!schedule.shouldWrite(at: 1_000_000, socketDrained: false))
-        #expect(schedule.millisecondsUntilDue(at: 1_000) == nil)
+        let schedule = schedule()
+        #expect(!schedule.shouldWrite(at: ms(1_000), socketDrained: true))
+        #expect(!schedule.shouldWrite(at: ms(1_000_000), socketDrained: false))
+        #expect(schedule.nanosecondsUntilDue(at: ms(1_000)) == nil)
     }
 
     @Test func anIsolatedRecordIsWrittenAsSoonAsTheSocketIsDrained() {
-        var schedule = WriteSchedule(windowMilliseconds: window)
-        schedule.recordsBuffered(at: 1_000)
-        #expect(schedule.shouldWrite(at: 1_000, socketDrained: true))
+        var schedule = schedule()
+        schedule.recordsBuffered(at: ms(1_000))
+        #expect(schedule.shouldWrite(at: ms(1_000), socketDrained: true))
+        schedule.wrote(at: ms(1_000))
+        // One that comes after a quiet moment longer than the gap: at once too.
+        schedule.recordsBuffered(at: ms(1_005))
+        #expect(schedule.shouldWrite(at: ms(1_005), socketDrained: true))
     }
 
     @Test func recordsThatKeepComingWaitForTheWindowAndNoLonger() {
-        var schedule = WriteSchedule(windowMilliseconds: window)
-        schedule.recordsBuffered(at: 1_000)
+        var schedule = schedule()
+        schedule.recordsBuffered(at: ms(1_000))
         // Full batches, one after another: more is waiting, so the write waits too…
-        for now in stride(from: Int64(1_000), to: 1_020, by: 1) {
+        for now in stride(from: ms(1_000), to: ms(1_020), by: Int(ms(1))) {
             schedule.recordsBuffered(at: now)
             #expect(!schedule.shouldWrite(at: now, socketDrained: false))
         }
         // …until the window that opened with the first of them closes.
-        #expect(schedule.shouldWrite(at: 1_020, socketDrained: false))
-        schedule.wrote()
-        #expect(!schedule.shouldWrite(at: 1_020, socketDrained: false))
-        schedule.recordsBuffered(at: 1_021)
-        #expect(schedule.millisecondsUntilDue(at: 1_021) == window)
+        #expect(schedule.shouldWrite(at: ms(1_020), socketDrained: false))
+        schedule.wrote(at: ms(1_020))
+        #expect(!schedule.shouldWrite(at: ms(1_020), socketDrained: false))
+        // The next window opens with the next record.
+        schedule.recordsBuffered(at: ms(1_021))
+        #expect(!schedule.shouldWrite(at: ms(1_040), socketDrained: false))
+        #expect(schedule.shouldWrite(at: ms(1_041), socketDrained: false))
     }
 
-    /// A trickle: records arrive one at a time, never filling a batch, and the socket is never seen
-    /// quiet for long. Each is written when the receive that brought it drained the socket, and a
-    /// write that came due while the loop waited happens whatever the socket's state.
+    /// A trickle: records arrive one receive at a time, never filling a batch. Each is written when
+    /// the receive that brought it drained the socket; and when the socket never drains (a record
+    /// is always waiting behind the last), a write still happens each time the window closes.
     @Test func aTrickleIsWrittenOnEveryDrainAndAtTheLatestWhenTheWindowCloses() {
-        var schedule = WriteSchedule(windowMilliseconds: window)
+        var schedule = schedule()
         var writes: [Int64] = []
-        for now in stride(from: Int64(5_000), to: 5_100, by: 3) {
+        for now in stride(from: ms(5_000), to: ms(5_100), by: Int(ms(3))) {
             schedule.recordsBuffered(at: now)
             if schedule.shouldWrite(at: now, socketDrained: true) {
                 writes.append(now)
-                schedule.wrote()
+                schedule.wrote(at: now)
             }
         }
-        #expect(writes == Array(stride(from: Int64(5_000), to: 5_100, by: 3)))
+        #expect(writes == Array(stride(from: ms(5_000), to: ms(5_100), by: Int(ms(3)))))
 
-        // The socket never drains (a record is always waiting behind the last): the window decides.
         writes = []
-        for now in Int64(6_000)..<6_100 {
+        for now in stride(from: ms(6_000), to: ms(6_100), by: Int(ms(1))) {
             schedule.recordsBuffered(at: now)
             if schedule.shouldWrite(at: now, socketDrained: false) {
                 writes.append(now)
-                schedule.wrote()
+                schedule.wrote(at: now)
             }
         }
-        #expect(writes == [6_020, 6_041, 6_062, 6_083])
+        #expect(writes == [ms(6_020), ms(6_041), ms(6_062), ms(6_083)])
+    }
+
+    /// A stream the loop drains every 100 µs: one write per gap, not one per receive; the loop's
+    /// wait ends with the gap, and the write held back then goes out.
+    @Test func aSteadyStreamOfSmallBatchesIsWrittenOncePerGap() {
+        var schedule = schedule()
+        var writes: [Int64] = []
+        for now in stride(from: ms(7_000), to: ms(7_003), by: Int(µs(100))) {
+            schedule.recordsBuffered(at: now)
+            if schedule.shouldWrite(at: now, socketDrained: true) {
+                writes.append(now)
+                schedule.wrote(at: now)
+            }
+        }
+        #expect(writes == [ms(7_000), ms(7_000) + µs(500), ms(7_001), ms(7_001) + µs(500), ms(7_002), ms(7_002) + µs(500)])
+
+        // Records buffered 100 µs after a write: the loop waits out the rest of the gap, no more.
+        schedule.wrote(at: ms(8_000))
+        schedule.recordsBuffered(at: ms(8_000) + µs(100))
+        #expect(!schedule.shouldWrite(at: ms(8_000) + µs(100), socketDrained: true))
+        #expect(schedule.nanosecondsUntilDue(at: ms(8_000) + µs(100)) == µs(400))
+        #expect(schedule.shouldWrite(at: ms(8_000) + µs(500), socketDrained: true))
     }
 
     @Test func aDueWriteHappensWhateverTheSocketsState() {
-        var schedule = WriteSchedule(windowMilliseconds: window)
+        var schedule = schedule()
         schedule.recordsBuffered(at: 0)
-        #expect(schedule.millisecondsUntilDue(at: 5) == 15)
-        #expect(schedule.shouldWrite(at: 20, socketDrained: false))
-        #expect(schedule.shouldWrite(at: 20, socketDrained: true))
-        #expect(schedule.millisecondsUntilDue(at: 30) == 0)
+        schedule.wrote(at: 0)
+        schedule.recordsBuffered(at: ms(1))
+        #expect(!schedule.shouldWrite(at: ms(5), socketDrained: false))
+        #expect(schedule.shouldWrite(at: ms(21), socketDrained: false))
+        #expect(schedule.shouldWrite(at: ms(21), socketDrained: true))
+        #expect(schedule.nanosecondsUntilDue(at: ms(30)) == 0)
     }
 
     @Test func afterAFailedWriteADrainedSocketDoesNotCutTheWaitShort() {
-        var schedule = WriteSchedule(windowMilliseconds: window)
-        schedule.recordsBuffered(at: 100)
-        schedule.writeFailed(at: 100)
+        var schedule = schedule()
+        schedule.recordsBuffered(at: ms(100))
+        schedule.writeFailed(at: ms(100))
         // More records arrive; the retry stays where the failure put it.
-        schedule.recordsBuffered(at: 105)
-        #expect(!schedule.shouldWrite(at: 105, socketDrained: true))
-        #expect(schedule.millisecondsUntilDue(at: 105) == 15)
-        #expect(schedule.shouldWrite(at: 120, socketDrained: true))
-        schedule.writeFailed(at: 120)
-        #expect(schedule.millisecondsUntilDue(at: 120) == 40)
-        #expect(schedule.wrote() == 2)
-        // Writing again: a drained socket writes at once.
-        schedule.recordsBuffered(at: 200)
-        #expect(schedule.shouldWrite(at: 200, socketDrained: true))
+        schedule.recordsBuffered(at: ms(105))
+        #expect(!schedule.shouldWrite(at: ms(105), socketDrained: true))
+        #expect(schedule.nanosecondsUntilDue(at: ms(105)) == ms(15))
+        #expect(schedule.shouldWrite(at: ms(120), socketDrained: true))
+        schedule.writeFailed(at: ms(120))
+        #expect(schedule.nanosecondsUntilDue(at: ms(120)) == ms(40))
+        #expect(schedule.wrote(at: ms(160)) == 2)
+        // Writing again: a drained socket writes at once, after the gap.
+        schedule.recordsBuffered(at: ms(200))
+        #expect(schedule.shouldWrite(at: ms(200), socketDrained: true))
     }
 }
