@@ -82,9 +82,7 @@ public final class AuditLogWriter {
 
     // auditd's state flags (`fs_space_left`, `fs_space_warning`, `fs_admin_space_warning`,
     // `disk_err_warning`), cleared by `resume()`.
-    private var diskFull = false
-    private var spaceWarned = false
-    private var adminSpaceWarned = false
+    private var spaceMarks = DiskSpaceMarks()
     private var diskErrorWarnings = 0
     /// Whether the error behind the current run of failures was reported (for actions other than syslog).
     private var diskErrorMentioned = false
@@ -159,8 +157,9 @@ public final class AuditLogWriter {
     }
 
     public var diskState: DiskState {
-        DiskState(spaceLeftOnPartition: !diskFull, spaceLeftActionPerformed: spaceWarned,
-                  adminSpaceLeftActionPerformed: adminSpaceWarned, diskErrorDetected: diskErrorWarnings > 0 || failing)
+        DiskState(spaceLeftOnPartition: !spaceMarks.diskFull, spaceLeftActionPerformed: spaceMarks.spaceLeftActed,
+                  adminSpaceLeftActionPerformed: spaceMarks.adminSpaceLeftActed,
+                  diskErrorDetected: diskErrorWarnings > 0 || failing)
     }
 
     /// Whether records wait in the buffer and the writer can write them now.
@@ -279,7 +278,7 @@ public final class AuditLogWriter {
         if failing, buffer.isEmpty {
             // Recovered only once everything that waited is on disk.
             failing = false
-            diskFull = false
+            spaceMarks.writesRecovered()
             diskErrorWarnings = 0
             diskErrorMentioned = false
             emit(.diskRecovered, .notice, "Audit daemon is writing to \(path) again")
@@ -439,11 +438,9 @@ public final class AuditLogWriter {
     public func resume() {
         guard settings.writeLogs else { return }
         emit(.warning, .notice, "Audit daemon is attempting to resume logging.")
-        diskFull = false
+        spaceMarks.rearm()
         failing = false
         diskErrorWarnings = 0
-        spaceWarned = false
-        adminSpaceWarned = false
         sizeReported = false
         if descriptor < 0 {
             repairPermissions()
@@ -495,9 +492,7 @@ public final class AuditLogWriter {
             checkSize()
         }
         if old.space != new.space {
-            spaceWarned = false
-            adminSpaceWarned = false
-            diskFull = false
+            spaceMarks.rearm()
             removeExcessLogs()
             checkSpace(now: MonotonicClock.milliseconds())
         }
@@ -623,47 +618,35 @@ public final class AuditLogWriter {
     }
 
     /// Samples free space on the log's file system (`fstatvfs`, the POSIX face of auditd's
-    /// `fstatfs`: the same `f_bavail`): below 5 blocks is a full disk; below the
-    /// marks the space actions run once each (`syslog` re-arms when space recovers).
+    /// `fstatfs`: the same `f_bavail`) and runs what `DiskSpaceMarks` decides.
     private func checkSpace(now: Int64) {
         lastSpaceCheck = now
         guard descriptor >= 0 else { return }
         var info = statvfs()
         guard fstatvfs(descriptor, &info) == 0 else { return }
-        let blockSize = UInt64(info.f_frsize)
-        if info.f_bavail < 5 {
-            diskFullReached()
-            return
-        }
-        if diskFull, !failing {
-            diskFull = false
-            emit(.diskRecovered, .notice, "Audit daemon has space on the logging partition again")
-        }
-        let available = UInt64(info.f_bavail) * blockSize
-        let total = UInt64(info.f_blocks) * blockSize
-        let space = settings.space
-        if available < space.spaceLeft.bytes(ofFileSystemBytes: total) {
-            if !spaceWarned {
-                spaceWarned = true
-                run(space.spaceLeftAction, for: .spaceLeft)
+        let sample = SpaceSample(availableBlocks: UInt64(info.f_bavail), totalBlocks: UInt64(info.f_blocks),
+                                 blockSize: UInt64(info.f_frsize))
+        for decision in spaceMarks.check(sample, policy: settings.space, writesFailing: failing) {
+            switch decision {
+            case .diskFull: ranOutOfSpace()
+            case .recovered: emit(.diskRecovered, .notice, "Audit daemon has space on the logging partition again")
+            case .spaceLeft: run(settings.space.spaceLeftAction, for: .spaceLeft)
             }
-        } else if spaceWarned, space.spaceLeftAction == .syslog {
-            spaceWarned = false
         }
+        // The space_left action may have stopped the writing (suspend, exec).
         guard suspension == nil else { return }
-        if available < space.adminSpaceLeft.bytes(ofFileSystemBytes: total) {
-            if !adminSpaceWarned {
-                adminSpaceWarned = true
-                run(space.adminSpaceLeftAction, for: .adminSpaceLeft)
-            }
-        } else if adminSpaceWarned, space.adminSpaceLeftAction == .syslog {
-            adminSpaceWarned = false
+        if spaceMarks.adminSpaceLeftCrossed(sample, policy: settings.space) {
+            run(settings.space.adminSpaceLeftAction, for: .adminSpaceLeft)
         }
     }
 
+    /// A write or rotation failed with `ENOSPC`.
     private func diskFullReached() {
-        guard !diskFull else { return }
-        diskFull = true
+        if spaceMarks.diskFullReached() { ranOutOfSpace() }
+    }
+
+    /// The disk just filled: said once, and `disk_full_action` run once, until space returns.
+    private func ranOutOfSpace() {
         emit(.diskFull, .critical, "Audit daemon has no space left on logging partition")
         run(settings.space.diskFullAction, for: .diskFull)
     }
