@@ -53,7 +53,8 @@ public final class AuditLogWriter {
     /// nil while writing.
     public private(set) var suspension: Suspension?
 
-    private var descriptor: Int32 = -1
+    /// The live log; nil while it is closed (suspended, not logging, or between a close and a reopen).
+    private var file: OpenLogFile?
     private let buffer: OutputBuffer
     private let systemActions: any SystemActions
     private let onEvent: (LogFileEvent) -> Void
@@ -141,7 +142,6 @@ public final class AuditLogWriter {
 
     deinit {
         backgroundSync?.stop()
-        if descriptor >= 0 { close(descriptor) }
     }
 
     /// auditd's disk-state flags, as its state report (SIGCONT) shows them.
@@ -212,11 +212,11 @@ public final class AuditLogWriter {
         if suspension == nil, buffer.count > writtenPrefix { try reopenIfRemoved() }
         while suspension == nil, buffer.count > writtenPrefix {
             let end = writeEnd()
-            let written = Glibc.write(descriptor, buffer.base + writtenPrefix, end - writtenPrefix)
-            if written <= 0 {
-                let code = written == 0 ? EIO : errno
-                if code == EINTR { continue }
-                try writeFailed(code)
+            guard let file else { try writeFailed(EBADF) }
+            let written: Int
+            switch file.write(buffer.base + writtenPrefix, count: end - writtenPrefix) {
+            case let .success(count): written = count
+            case let .failure(error): try writeFailed(error.errno)
             }
             fileSize += UInt64(written)
             consumeWritten(writtenPrefix + written)
@@ -227,10 +227,7 @@ public final class AuditLogWriter {
     /// Writes everything buffered, then asks the kernel to put it on the disk.
     public func flushAndSync() throws(AuditLogError) {
         try flush()
-        guard descriptor >= 0 else { return }
-        guard fsync(descriptor) == 0 else {
-            throw AuditLogError("cannot sync log file", cause: SystemCallError("fsync", errno: errno, subject: path))
-        }
+        if let error = file?.sync() { throw AuditLogError("cannot sync log file", cause: error) }
     }
 
     /// The end of the next write: the whole buffer, or, when the size action ends the file, the
@@ -292,7 +289,7 @@ public final class AuditLogWriter {
         }
     }
 
-    private func writeFailed(_ code: Int32) throws(AuditLogError) {
+    private func writeFailed(_ code: Int32) throws(AuditLogError) -> Never {
         cutTornLine()
         failing = true
         if code == ENOSPC {
@@ -306,9 +303,9 @@ public final class AuditLogWriter {
     /// Cuts a line the disk took only part of back off the file, so the file ends on a whole
     /// line; the line stays buffered and is written whole later.
     private func cutTornLine() {
-        guard writtenPrefix > 0, descriptor >= 0 else { return }
+        guard writtenPrefix > 0, let file else { return }
         let whole = fileSize - UInt64(writtenPrefix)
-        if ftruncate(descriptor, off_t(whole)) == 0 {
+        if file.truncate(to: whole) {
             tornLinesCutBack += 1
             fileSize = whole
             writtenPrefix = 0
@@ -327,10 +324,11 @@ public final class AuditLogWriter {
         guard settings.flush.isIncremental, recordsWritten >= nextSyncAt else { return }
         resetSyncSchedule()
         syncsRequested += 1
+        guard let file else { return }
         if settings.flush == .incremental {
-            if fsync(descriptor) != 0 { diskError("fsync", errno) }
+            if let error = file.sync() { diskError("fsync", error.errno) }
         } else {
-            backgroundSync?.request(descriptor)
+            backgroundSync?.request(file.descriptor)
         }
     }
 
@@ -350,13 +348,12 @@ public final class AuditLogWriter {
     // MARK: - Opening and closing
 
     private func openLog() throws(AuditLogError) {
-        let opened = try LogFile.open(path: settings.path, mode: settings.liveMode, group: settings.readerGroup,
-                                      sync: LogFile.SyncFlags(settings.flush))
-        descriptor = opened.descriptor
-        fileSize = opened.size
+        let opened = try OpenLogFile(path: settings.path, mode: settings.liveMode, group: settings.readerGroup,
+                                     sync: LogFile.SyncFlags(settings.flush))
+        file = opened
+        fileSize = opened.sizeAtOpen
         sizeReported = false
         suspension = nil
-        if !opened.created { startOnNewLine() }
     }
 
     /// A log removed while open (the file, or its directory) still takes writes, and no write
@@ -364,11 +361,9 @@ public final class AuditLogWriter {
     /// and the writer opens a new file in its place (making the directory again), so the records
     /// go where readers look. A reopen that fails is a disk error.
     private func reopenIfRemoved() throws(AuditLogError) {
-        guard descriptor >= 0 else { return }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_nlink == 0 else { return }
-        close(descriptor)
-        descriptor = -1
+        guard let removed = file, removed.isRemoved else { return }
+        removed.close()
+        file = nil
         do {
             try openLog()
             emit(.warning, .error, "\(path) was removed while open; writing to a new file in its place")
@@ -379,26 +374,14 @@ public final class AuditLogWriter {
         }
     }
 
-    /// A process killed in the middle of a write can leave half a line at the end of the file;
-    /// the first new line must not be glued to it.
-    private func startOnNewLine() {
-        guard fileSize > 0 else { return }
-        var last: UInt8 = 0
-        let readFD = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard readFD >= 0 else { return }
-        defer { close(readFD) }
-        if pread(readFD, &last, 1, off_t(fileSize - 1)) == 1, last != 0x0A {
-            var newline: UInt8 = 0x0A
-            if Glibc.write(descriptor, &newline, 1) == 1 { fileSize += 1 }
-        }
-    }
-
     private func closeLog() {
-        guard descriptor >= 0 else { return }
+        guard let closing = file else { return }
         cutTornLine()
-        if settings.flush != .none { _ = fsync(descriptor) }
-        close(descriptor)
-        descriptor = -1
+        if settings.flush != .none, let error = closing.sync() {
+            emit(.warning, .warning, "cannot sync \(path) before closing it: \(error)")
+        }
+        closing.close()
+        file = nil
     }
 
     /// Stops writing until `resume()`. Buffered records are kept and written after it.
@@ -442,7 +425,7 @@ public final class AuditLogWriter {
         failing = false
         diskErrorWarnings = 0
         sizeReported = false
-        if descriptor < 0 {
+        if file == nil {
             repairPermissions()
             do {
                 try openLog()
@@ -553,18 +536,17 @@ public final class AuditLogWriter {
     /// the rotated files shift up to `top`, the live file becomes `.1`, and a new live file is
     /// created with `O_EXCL`.
     private func rotateFiles(top: Int, reason: String) {
-        let wasOpen = descriptor >= 0
-        if wasOpen {
+        let wasOpen = file != nil
+        if let rotating = file {
             cutTornLine()
-            if settings.flush != .none { _ = fsync(descriptor) }
-            if fchmod(descriptor, settings.rotatedMode) != 0 {
-                emit(.warning, .warning, "Couldn't change permissions while rotating log file (\(String(cString: strerror(errno))))")
+            if settings.flush != .none, let error = rotating.sync() {
+                emit(.warning, .warning, "cannot sync \(path) before rotating it: \(error)")
             }
-            if let group = settings.readerGroup, fchown(descriptor, uid_t.max, group) != 0 {
-                emit(.warning, .warning, "Couldn't change ownership while rotating log file (\(String(cString: strerror(errno))))")
+            for problem in rotating.makeReadOnly(mode: settings.rotatedMode, group: settings.readerGroup) {
+                emit(.warning, .warning, problem)
             }
-            close(descriptor)
-            descriptor = -1
+            rotating.close()
+            file = nil
         } else {
             makeReadOnlyByName(path)
         }
@@ -621,11 +603,7 @@ public final class AuditLogWriter {
     /// `fstatfs`: the same `f_bavail`) and runs what `DiskSpaceMarks` decides.
     private func checkSpace(now: Int64) {
         lastSpaceCheck = now
-        guard descriptor >= 0 else { return }
-        var info = statvfs()
-        guard fstatvfs(descriptor, &info) == 0 else { return }
-        let sample = SpaceSample(availableBlocks: UInt64(info.f_bavail), totalBlocks: UInt64(info.f_blocks),
-                                 blockSize: UInt64(info.f_frsize))
+        guard let sample = file?.spaceSample() else { return }
         for decision in spaceMarks.check(sample, policy: settings.space, writesFailing: failing) {
             switch decision {
             case .diskFull: ranOutOfSpace()
