@@ -33,15 +33,17 @@ let package = Package(
         ),
         // Values and byte codecs of the netlink audit protocol. No syscalls, no dependencies.
         .target(name: "AuditProtocol", swiftSettings: recordPath),
+        // The system-call layer: SystemCallError, errno text, the one monotonic clock.
+        .target(name: "AuditSystem", swiftSettings: recordPath),
         // The socket (kernel or one end of a pair), the request/ACK client, batched receives.
-        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
+        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", "AuditSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
         // Line formatting and the log file.
-        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: recordPath),
+        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol", "AuditSystem"], swiftSettings: recordPath),
         // Configuration, lifecycle, signals, the receive-and-write loop.
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol",
+                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "AuditSystem",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath
@@ -49,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditDaemon",
+                "AuditDaemon", "AuditSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

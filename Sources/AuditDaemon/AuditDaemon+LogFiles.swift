@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditLog
 import Logging
 #if canImport(Glibc)
@@ -55,7 +56,7 @@ extension AuditDaemon {
         if old.priorityBoost != new.priorityBoost {
             let base = ProcessTuning.currentNice() + old.priorityBoost
             if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, base - new.priorityBoost) != 0 {
-                logger.warning("cannot change the daemon's priority to priority_boost \(new.priorityBoost): \(String(cString: strerror(errno)))")
+                logger.warning("cannot change the daemon's priority to priority_boost \(new.priorityBoost): \(Errno(errno).description)")
             }
         }
         let writer = loop.writer

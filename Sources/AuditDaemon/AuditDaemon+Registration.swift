@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditLog
 import AuditNetlink
 import AuditProtocol

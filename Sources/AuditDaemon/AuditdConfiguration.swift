@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditLog
 #if canImport(Glibc)
 import Glibc
@@ -102,12 +103,12 @@ public struct AuditdConfiguration: Sendable, Equatable {
             if errno == ELOOP {
                 throw AuditDaemonError(.configuration, "Error - \(path) is a symbolic link; auditd.conf is opened without following links")
             }
-            throw AuditDaemonError(.configuration, "Error opening config file \(path) (\(String(cString: strerror(errno))))")
+            throw AuditDaemonError(.configuration, "Error opening config file \(path) (\(Errno(errno).description))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw AuditDaemonError(.configuration, "Error fstat'ing config file \(path) (\(String(cString: strerror(errno))))")
+            throw AuditDaemonError(.configuration, "Error fstat'ing config file \(path) (\(Errno(errno).description))")
         }
         guard info.st_uid == 0 || info.st_uid == geteuid() else {
             throw AuditDaemonError(.configuration, "Error - \(path) isn't owned by root")
@@ -126,7 +127,7 @@ public struct AuditdConfiguration: Sendable, Equatable {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
-            throw AuditDaemonError(.configuration, "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw AuditDaemonError(.configuration, "cannot open \(path): \(Errno(errno).description)")
         }
         defer { close(fd) }
         return String(decoding: try readAll(fd, path: path), as: UTF8.self)
@@ -139,7 +140,7 @@ public struct AuditdConfiguration: Sendable, Equatable {
             let count = Glibc.read(fd, &chunk, chunk.count)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw AuditDaemonError(.configuration, "cannot read \(path): \(String(cString: strerror(errno)))")
+                throw AuditDaemonError(.configuration, "cannot read \(path): \(Errno(errno).description)")
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])

@@ -1,3 +1,4 @@
+import AuditSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -36,9 +37,11 @@ public final class DaemonControl: Sendable {
         guard pipe(&ends) == 0 else {
             throw AuditDaemonError(.startFailure, "cannot create the daemon's wake-up pipe (errno \(errno))")
         }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(end, F_SETFL, O_NONBLOCK)
+        // Not inherited by what the daemon runs; never blocking the signal thread or the loop.
+        for end in ends where fcntl(end, F_SETFD, FD_CLOEXEC) != 0 || fcntl(end, F_SETFL, O_NONBLOCK) != 0 {
+            let code = errno
+            ends.forEach { close($0) }
+            throw AuditDaemonError(.startFailure, "cannot set up the daemon's wake-up pipe (fcntl: \(Errno(code)))")
         }
         wakeDescriptor = ends[0]
         wakeWriter = ends[1]

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditLog
 import AuditNetlink
 import AuditProtocol
@@ -170,8 +171,8 @@ final class RecordLoop {
     /// Receives until the socket is empty and the kernel's queue for us is empty too (at most
     /// two seconds, in case audited processes keep producing).
     func emptyKernelQueue() {
-        let giveUpAt = MonotonicClock.now() + 2000
-        while MonotonicClock.now() < giveUpAt {
+        let giveUpAt = MonotonicClock.milliseconds() + 2000
+        while MonotonicClock.milliseconds() < giveUpAt {
             drain(quietFor: 0)
             guard let status = try? status(timeout: .seconds(1)) else { return }
             if status.backlog == 0 { return }
@@ -182,8 +183,8 @@ final class RecordLoop {
 
     /// Receives until the socket has been quiet for `quietFor` milliseconds, or two seconds have passed.
     func drain(quietFor: Int32 = 100) {
-        let giveUpAt = MonotonicClock.now() + 2000
-        while MonotonicClock.now() < giveUpAt {
+        let giveUpAt = MonotonicClock.milliseconds() + 2000
+        while MonotonicClock.milliseconds() < giveUpAt {
             guard let result = try? client.receiveAvailable() else { return }
             switch result {
             case .received, .overrun:

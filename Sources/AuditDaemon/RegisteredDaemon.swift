@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditNetlink
 import AuditProtocol
 import CAudit
@@ -62,9 +63,9 @@ public final class RegisteredDaemon {
     /// Waits until the process has exited; false when it still runs after `timeoutMilliseconds`
     /// (-1 waits for ever).
     public func waitForExit(timeoutMilliseconds: Int32) -> Bool {
-        let deadline = MonotonicClock.now() + Int64(timeoutMilliseconds)
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMilliseconds)
         while true {
-            let left = timeoutMilliseconds < 0 ? Int32(1000) : Int32(clamping: max(0, deadline - MonotonicClock.now()))
+            let left = timeoutMilliseconds < 0 ? Int32(1000) : Int32(clamping: max(0, deadline - MonotonicClock.milliseconds()))
             if descriptor >= 0 {
                 var watch = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&watch, 1, min(left, 1000))
@@ -74,7 +75,7 @@ public final class RegisteredDaemon {
                 if !isRunning { return true }
                 usleep(20_000)
             }
-            if timeoutMilliseconds >= 0, MonotonicClock.now() >= deadline { return !isRunning }
+            if timeoutMilliseconds >= 0, MonotonicClock.milliseconds() >= deadline { return !isRunning }
         }
     }
 

@@ -1,3 +1,4 @@
+import AuditSystem
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -75,12 +76,8 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     private func report(_ what: String, _ code: Int32) {
         guard !reportedFailure else { return }
         reportedFailure = true
-        logger.warning("cannot notify systemd: \(what): \(String(cString: strerror(code)))")
+        logger.warning("cannot notify systemd: \(what): \(Errno(code).description)")
     }
 
-    static func monotonicMicroseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec) / 1000
-    }
+    static func monotonicMicroseconds() -> UInt64 { UInt64(MonotonicClock.nanoseconds() / 1000) }
 }

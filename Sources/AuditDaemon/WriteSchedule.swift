@@ -1,3 +1,4 @@
+import AuditSystem
 /// When the records waiting in the writer's buffer go to the file.
 ///
 /// As soon as the socket is drained: an isolated record is on disk after one receive and one
@@ -71,15 +72,6 @@ struct WriteSchedule {
     mutating func writeFailed(at now: Int64) {
         failures.count += 1
         dueAt = now + failures.retryDelay.nanoseconds
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds (clamped to what an `Int64` holds).
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? (seconds < 0 ? .min : .max) : whole &+ attoseconds / 1_000_000_000
     }
 }
 

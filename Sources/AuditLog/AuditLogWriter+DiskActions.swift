@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +48,7 @@ extension AuditLogWriter {
         // "the previously mentioned write error", so mention it, once per run of failures.
         if action != .syslog, action != .ignore, !diskErrorMentioned {
             diskErrorMentioned = true
-            emit(.diskError, .error, "\(operation) failed on \(path): \(String(cString: strerror(code))) (errno \(code))")
+            emit(.diskError, .error, "\(operation) failed on \(path): \(Errno(code).description) (errno \(code))")
         }
         run(action, for: .diskError(operation, code))
     }
@@ -96,7 +97,7 @@ extension AuditLogWriter {
             guard diskErrorWarnings < 5 else { return }
             diskErrorWarnings += 1
             emit(.diskError, .critical,
-                 "\(operation): Audit daemon detected an error writing an event to disk (\(String(cString: strerror(code))))")
+                 "\(operation): Audit daemon detected an error writing an event to disk (\(Errno(code).description))")
         }
     }
 
@@ -105,7 +106,7 @@ extension AuditLogWriter {
         case .spaceLeft: "space_left"
         case .adminSpaceLeft: "admin_space_left"
         case .diskFull: "a full disk"
-        case let .diskError(operation, code): "a disk error (\(operation): \(String(cString: strerror(code))))"
+        case let .diskError(operation, code): "a disk error (\(operation): \(Errno(code).description))"
         }
     }
 

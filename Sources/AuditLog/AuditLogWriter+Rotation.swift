@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -74,13 +75,13 @@ extension AuditLogWriter {
             makeReadOnlyByName(path)
         }
         if let failure = files.shiftRotated(upTo: top) {
-            emit(.diskError, .error, "Error rotating logs from \(failure.from) to \(failure.to) (\(String(cString: strerror(failure.error.errno))))")
+            emit(.diskError, .error, "Error rotating logs from \(failure.from) to \(failure.to) (\(Errno(failure.error.errno).description))")
             if failure.error.errno == ENOSPC { diskFullReached() } else { diskError("rotate", failure.error.errno) }
         }
         let first = files.name(1)
         if rename(path, first) != 0, errno != ENOENT {
             let code = errno
-            emit(.diskError, .error, "Error rotating logs from \(path) to \(first) (\(String(cString: strerror(code))))")
+            emit(.diskError, .error, "Error rotating logs from \(path) to \(first) (\(Errno(code).description))")
             if code == ENOSPC { diskFullReached() } else { diskError("rotate2", code) }
             _ = chmod(path, settings.liveMode)
         }

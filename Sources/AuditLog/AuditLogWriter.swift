@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -316,15 +317,6 @@ public final class AuditLogWriter {
 struct NoSystemActions: SystemActions {
     func run(executable path: String) {}
     func changeRunlevel(_ level: Runlevel) {}
-}
-
-/// Monotonic milliseconds, for the space-check cadence.
-enum MonotonicClock {
-    static func milliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
 }
 
 /// The line formatter behind a reference, so the record path borrows it instead of copying it.

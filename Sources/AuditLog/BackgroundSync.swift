@@ -28,7 +28,10 @@ final class BackgroundSync: @unchecked Sendable {  // `thread` is set once in in
     init?() {
         var ends: [Int32] = [-1, -1]
         guard pipe(&ends) == 0 else { return nil }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        guard ends.allSatisfy({ fcntl($0, F_SETFD, FD_CLOEXEC) == 0 }) else {
+            ends.forEach { close($0) }
+            return nil
+        }
         wakeReader = ends[0]
         wakeWriter = ends[1]
         let context = Unmanaged.passRetained(self).toOpaque()

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -72,10 +73,10 @@ final class OpenLogFile {
     func makeReadOnly(mode: mode_t, group: gid_t?) -> [String] {
         var problems: [String] = []
         if fchmod(descriptor, mode) != 0 {
-            problems.append("Couldn't change permissions while rotating log file (\(String(cString: strerror(errno)))))")
+            problems.append("Couldn't change permissions while rotating log file (\(Errno(errno).description)))")
         }
         if let group, fchown(descriptor, uid_t.max, group) != 0 {
-            problems.append("Couldn't change ownership while rotating log file (\(String(cString: strerror(errno)))))")
+            problems.append("Couldn't change ownership while rotating log file (\(Errno(errno).description)))")
         }
         return problems
     }

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -47,7 +48,7 @@ public final class RecordEnricher {
     ///     on every record, as auditd does.
     ///   - clock: milliseconds of a monotonic clock, for `missLifetime`.
     public convenience init(directory: any AccountDirectory = SystemAccountDirectory(), missLifetime: Int64 = 100,
-                clock: @escaping () -> Int64 = RecordEnricher.monotonicMilliseconds) {
+                clock: @escaping () -> Int64 = MonotonicClock.coarseMilliseconds) {
         self.init(directory: directory, missLifetime: missLifetime, clock: clock, skimsFields: true)
     }
 
@@ -59,12 +60,6 @@ public final class RecordEnricher {
     }
 
     deinit { scratch.deallocate() }
-
-    public static func monotonicMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
 
     /// Appends the interpretations of the RAW line that starts at `lineStart` and ends at the end
     /// of `buffer` (no newline yet). The caller made room for `maximumAddedLength` more bytes.

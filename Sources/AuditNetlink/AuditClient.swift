@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 import Logging
 #if canImport(Glibc)
@@ -89,7 +90,7 @@ public final class AuditClient {
         }
         do { try socket.send(request.bytes) } catch { throw .system(error) }
 
-        let deadline = MonotonicClock.now() + timeout.milliseconds
+        let deadline = MonotonicClock.milliseconds() + timeout.milliseconds
         while true {
             for reply in replies[request.sequence] ?? [] {
                 if reply.header.type == .error {
@@ -103,7 +104,7 @@ public final class AuditClient {
                 }
             }
             replies[request.sequence] = []
-            let left = deadline - MonotonicClock.now()
+            let left = deadline - MonotonicClock.milliseconds()
             guard left > 0 else { throw .timedOut(request: type, after: timeout) }
             do {
                 _ = try socket.waitReadable(timeoutMilliseconds: Int32(clamping: left))
@@ -244,7 +245,7 @@ public enum AuditClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .refused(request, code):
-            "the kernel refused \(requestName(request)): \(String(cString: strerror(code))) (errno \(code))"
+            "the kernel refused \(requestName(request)): \(Errno(code).description) (errno \(code))"
         case let .timedOut(request, after):
             "no answer from the kernel to \(requestName(request)) within \(after)"
         case let .badReply(request, error):
@@ -261,26 +262,5 @@ private func requestName(_ type: AuditMessageType) -> String {
     case .setStatus: "AUDIT_SET"
     case .signalInfo: "AUDIT_SIGNAL_INFO"
     default: "request type \(type.rawValue)"
-    }
-}
-
-/// `CLOCK_MONOTONIC`, for deadlines and the write schedule.
-public enum MonotonicClock {
-    /// Milliseconds.
-    public static func now() -> Int64 { nanoseconds() / 1_000_000 }
-
-    /// Nanoseconds.
-    public static func nanoseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    public var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 import CAudit
 #if canImport(Glibc)
@@ -68,7 +69,10 @@ public final class AuditSocket: Sendable {
         guard type == Int32(SOCK_SEQPACKET.rawValue) else {
             throw SystemCallError("getsockopt", errno: ENOTSOCK, subject: "descriptor \(descriptor) is not a SOCK_SEQPACKET socket")
         }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        // Not passed on to what the daemon runs (a disk action's program).
+        guard fcntl(descriptor, F_SETFD, FD_CLOEXEC) == 0 else {
+            throw SystemCallError("fcntl(F_SETFD)", errno: errno, subject: "inherited descriptor \(descriptor)")
+        }
         return AuditSocket(descriptor: descriptor, kind: .pair)
     }
 

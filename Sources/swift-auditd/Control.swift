@@ -1,3 +1,4 @@
+import AuditSystem
 import ArgumentParser
 import AuditDaemon
 import AuditNetlink
@@ -209,8 +210,8 @@ struct Status: ParsableCommand {
     func freshReport(from daemon: RegisteredDaemon, in directory: RunDirectory) -> DaemonStateReport? {
         let before = directory.readState()
         guard (try? daemon.send(SIGCONT)) != nil else { return before }
-        let deadline = MonotonicClock.now() + 2000
-        while MonotonicClock.now() < deadline {
+        let deadline = MonotonicClock.milliseconds() + 2000
+        while MonotonicClock.milliseconds() < deadline {
             if let report = directory.readState(), report.pid == daemon.pid,
                report.sequence > (before?.pid == daemon.pid ? before!.sequence : 0) {
                 return report
