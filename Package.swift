@@ -48,10 +48,19 @@ let package = Package(
             ],
             swiftSettings: recordPath
         ),
+        // The control client: finding the registered daemon, pidfd signals, the status text.
+        .target(
+            name: "AuditControl",
+            dependencies: [
+                "CAudit", "AuditDaemon", "AuditNetlink", "AuditProtocol", "AuditSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditDaemon", "AuditSystem",
+                "AuditControl", "AuditDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,7 +85,7 @@ let package = Package(
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "AuditDaemonTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuditDaemon", "AuditControl", "AuditTestKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.
