@@ -15,7 +15,8 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     /// The socket's address as given (`/run/systemd/notify`, `@name`), or nil when not notifying.
     public let address: String?
     private let logger: Logger
-    private var descriptor: Int32 = -1
+    /// Made at the first notification.
+    private var notifySocket: Descriptor?
     private var reportedFailure = false
 
     /// Notifies the socket at `address`; nil does nothing.
@@ -23,8 +24,6 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
         self.address = address?.isEmpty == false ? address : nil
         self.logger = logger
     }
-
-    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// `READY=1`: the daemon is registered with the kernel and writing.
     public func ready(status: String) { send("READY=1\nSTATUS=\(Self.oneLine(status))") }
@@ -45,10 +44,12 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     /// Sends one datagram of `KEY=value` lines.
     public func send(_ message: String) {
         guard let address else { return }
-        if descriptor < 0 {
-            descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard descriptor >= 0 else { return report("socket", errno) }
+        if notifySocket == nil {
+            let made = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard made >= 0 else { return report("socket", errno) }
+            notifySocket = Descriptor(owning: made)
         }
+        guard let descriptor = notifySocket?.rawValue else { return }
         var socketAddress = sockaddr_un()
         socketAddress.sun_family = sa_family_t(AF_UNIX)
         var path = Array(address.utf8)

@@ -10,7 +10,10 @@ import Glibc
 /// once, when told or when it goes away.
 final class OpenLogFile {
     let path: String
-    private(set) var descriptor: Int32
+    /// nil once closed.
+    private var handle: Descriptor?
+    /// The number, for the sync thread's `dup`; -1 once closed.
+    var descriptor: Int32 { handle?.rawValue ?? -1 }
     /// The file's size once open: 0 when this open created it; a newline is added after a torn
     /// last line left by a killed writer.
     let sizeAtOpen: UInt64
@@ -20,25 +23,24 @@ final class OpenLogFile {
     init(path: String, mode: mode_t, group: gid_t?, sync: LogFile.SyncFlags) throws(AuditLogError) {
         let opened = try LogFile.open(path: path, mode: mode, group: group, sync: sync)
         self.path = path
-        descriptor = opened.descriptor
+        let handle = Descriptor(owning: opened.descriptor)
+        self.handle = handle
         var size = opened.size
         if !opened.created, size > 0, Self.endsInTornLine(path, size: size) {
             var newline: UInt8 = 0x0A
-            if Glibc.write(descriptor, &newline, 1) == 1 { size += 1 }
+            if Glibc.write(handle.rawValue, &newline, 1) == 1 { size += 1 }
         }
         sizeAtOpen = size
     }
 
-    deinit { close() }
-
     /// Whether the last byte of the file is not a newline: a process killed in the middle of a
     /// write left half a line, and the first new line must not be glued to it.
     private static func endsInTornLine(_ path: String, size: UInt64) -> Bool {
-        let readFD = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard readFD >= 0 else { return false }
-        defer { Glibc.close(readFD) }
+        let opened = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard opened >= 0 else { return false }
+        let reader = Descriptor(owning: opened)
         var last: UInt8 = 0
-        return pread(readFD, &last, 1, off_t(size - 1)) == 1 && last != 0x0A
+        return pread(reader.rawValue, &last, 1, off_t(size - 1)) == 1 && last != 0x0A
     }
 
     /// Appends `count` bytes from `bytes`; returns how many the file took, or the failure
@@ -90,10 +92,6 @@ final class OpenLogFile {
                            blockSize: UInt64(info.f_frsize))
     }
 
-    /// Closes the descriptor (once).
-    func close() {
-        guard descriptor >= 0 else { return }
-        Glibc.close(descriptor)
-        descriptor = -1
-    }
+    /// Closes the descriptor (once; the file takes nothing after it).
+    func close() { handle = nil }
 }

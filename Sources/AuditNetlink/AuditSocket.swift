@@ -146,13 +146,3 @@ public final class AuditSocket: Sendable {
         return (fds.0.revents & readable != 0, other != nil && fds.1.revents & readable != 0)
     }
 }
-
-/// Calls `body` again while it fails with `EINTR`.
-@inlinable
-func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> T {
-    while true {
-        let result = body()
-        if result < 0 && errno == EINTR { continue }
-        return result
-    }
-}
