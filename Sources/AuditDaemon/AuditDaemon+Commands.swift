@@ -10,8 +10,9 @@ import Glibc
 /// state report it writes for them.
 ///
 /// As auditd (src/auditd.c: `netlink_handler`), each signalled operation first asks the kernel who
-/// sent the signal (`AUDIT_SIGNAL_INFO`); records that arrive while the answer is awaited are
-/// written, not set aside. Then it does the work and writes its `DAEMON_*` record.
+/// sent the signal (`AUDIT_SIGNAL_INFO`); records that arrive while the answer is awaited are kept
+/// and written right after it (`RecordLoop`), before the operation's effects, never in the middle
+/// of the request. Then it does the work and writes its `DAEMON_*` record.
 extension AuditDaemon {
     func handle(_ command: DaemonControl.Command) {
         let coalesced = control.coalesced
@@ -133,7 +134,7 @@ extension AuditDaemon {
     }
 
     /// Writes the state report to the run directory, if the daemon keeps one. With `askKernel`,
-    /// the kernel's `lost` counter is asked first (records arriving meanwhile are written).
+    /// the kernel's `lost` counter is asked first (records arriving meanwhile are written after the answer).
     func reportState(askKernel: Bool) {
         guard let runDirectory = options.runDirectory else { return }
         if askKernel, socket.kind != .multicast,

@@ -176,7 +176,7 @@ public final class AuditDaemon {
     private func stop(origin: SignalOrigin?, registered: Bool, summary: inout Summary) throws(AuditDaemonError) {
         notifier.stopping(status: "Stopping\(origin.map { " (\($0))" } ?? ""): writing everything the kernel sent")
         // Asked first, as auditd, while the kernel still holds the sender; records that arrive
-        // meanwhile are written.
+        // meanwhile are written right after the answer.
         let sender = sender(of: origin)
         if registered {
             loop.emptyKernelQueue()
