@@ -35,10 +35,12 @@ let package = Package(
         ),
         // Values and byte codecs of the netlink audit protocol. No syscalls, no dependencies.
         .target(name: "AuditProtocol", swiftSettings: recordPath),
+        // The system-call layer: SystemCallError, errno text, the one monotonic clock.
+        .target(name: "AuditSystem", swiftSettings: recordPath),
         // The socket (kernel or one end of a pair), the request/ACK client, batched receives.
-        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
+        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", "AuditSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
         // Line formatting and the log file.
-        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: recordPath),
+        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol", "AuditSystem"], swiftSettings: recordPath),
         // The remote-logging wire protocol (audisp-remote's "managed" frames), the listener's
         // settings and its DAEMON_ACCEPT/DAEMON_CLOSE texts. No syscalls, no dependencies.
         .target(name: "RemoteProtocol", swiftSettings: recordPath),
@@ -60,15 +62,24 @@ let package = Package(
         .target(
             name: "AuditDaemon",
             dependencies: [
-                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "RemoteProtocol",
+                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "AuditSystem", "RemoteProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath
         ),
+        // The control client: finding the registered daemon, pidfd signals, the status text.
+        .target(
+            name: "AuditControl",
+            dependencies: [
+                "CAudit", "AuditDaemon", "AuditNetlink", "AuditProtocol", "AuditSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditDaemon",
+                "AuditControl", "AuditDaemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,7 +135,7 @@ let package = Package(
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
         .testTarget(
             name: "AuditDaemonTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuditDaemon", "AuditControl", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.

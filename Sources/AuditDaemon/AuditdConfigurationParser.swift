@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditLog
 import RemoteProtocol
 #if canImport(Glibc)
@@ -262,7 +263,7 @@ struct AuditdConfigurationParser {
             throw error(line, "Value \(value) should only be numbers - line \(line)")
         }
         guard let number = UInt64(value) else {
-            throw error(line, "Error converting string to a number (\(String(cString: strerror(ERANGE)))) - line \(line)")
+            throw error(line, "Error converting string to a number (\(Errno(ERANGE).description)) - line \(line)")
         }
         guard number <= maximum else {
             throw error(line, "Error - converted number (\(value)) is too large - line \(line)")
@@ -286,7 +287,7 @@ struct AuditdConfigurationParser {
             throw error(line, "Value \(bad) \(value) should only be numbers or percent - line \(line)")
         }
         guard let number = UInt64(digits.isEmpty ? "0" : String(digits)) else {
-            throw error(line, "Error converting string to a number (\(String(cString: strerror(ERANGE)))) - line \(line)")
+            throw error(line, "Error converting string to a number (\(Errno(ERANGE).description)) - line \(line)")
         }
         guard percent else { return .megabytes(number) }
         guard number < 100 else { throw error(line, "Percentages should be less than 100 - line \(line)") }
@@ -329,7 +330,7 @@ struct AuditdConfigurationParser {
         guard path.hasPrefix("/") else { throw error(line, "Absolute path needed for \(path) - line \(line)") }
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw error(line, "Unable to stat \(path) (\(String(cString: strerror(errno)))) - line \(line)")
+            throw error(line, "Unable to stat \(path) (\(Errno(errno).description)) - line \(line)")
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw error(line, "\(path) is not a regular file - line \(line)") }
         guard info.st_uid == 0 else { throw error(line, "\(path) is not owned by root - line \(line)") }
@@ -343,7 +344,7 @@ struct AuditdConfigurationParser {
         if let first = value.utf8.first, first >= 0x30, first <= 0x39 {
             let digits = value.prefix { ("0"..."9").contains($0) }
             guard let gid = UInt32(digits) else {
-                throw error(line, "Numeric group ID conversion error (\(String(cString: strerror(ERANGE)))) for \(value) - line \(line)")
+                throw error(line, "Numeric group ID conversion error (\(Errno(ERANGE).description)) for \(value) - line \(line)")
             }
             return gid
         }
