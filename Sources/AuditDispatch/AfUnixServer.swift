@@ -1,3 +1,4 @@
+import AuditSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -14,76 +15,70 @@ import Glibc
 /// The record loop queues messages for the readers; the dispatcher's thread accepts and writes.
 final class AfUnixServer: @unchecked Sendable {
     final class Reader: @unchecked Sendable {
-        let socket: Int32
+        let socket: Descriptor
         let queue: PluginQueue
         /// How much of the first queued message was written; the dispatcher's thread's alone.
         var offset = 0
 
-        init(socket: Int32, queue: PluginQueue) {
+        init(socket: Descriptor, queue: PluginQueue) {
             self.socket = socket
             self.queue = queue
         }
-
-        deinit { Glibc.close(socket) }
     }
 
     let path: String
-    let listener: Int32
+    /// Closed when the server goes; `close()` removes its name, so nobody new can connect.
+    let listener: Descriptor
     private let readers = Mutex<[Reader]>([])
     private let queueDepth: Int
     private let queueBytes: Int
     /// Messages refused by readers' full queues.
     private let refusedCount = Atomic<UInt64>(0)
 
-    init(arguments: [String], queueDepth: Int, queueBytes: Int) throws(DispatchError) {
+    init(arguments: [String], queueDepth: Int, queueBytes: Int) throws(PluginStartError) {
         var mode: mode_t?
         var path: String?
         for argument in arguments {
             if !argument.isEmpty, argument.allSatisfy({ ("0"..."9").contains($0) }) {
-                guard let value = mode_t(argument, radix: 8) else { throw DispatchError("af_unix mode \(argument) is not octal", EINVAL) }
+                guard let value = mode_t(argument, radix: 8) else { throw .badArguments("af_unix: mode \(argument) is not octal") }
                 mode = value
             } else if argument.contains("/") {
                 path = argument
             } else {
-                throw DispatchError("af_unix: malformed path \(argument)", EINVAL)
+                throw .badArguments("af_unix: malformed path \(argument)")
             }
         }
-        guard let path else { throw DispatchError("af_unix: no socket path in args", EINVAL) }
+        guard let path else { throw .badArguments("af_unix: no socket path in args") }
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         var status = stat()
         guard stat(directory.isEmpty ? "/" : directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
-            throw DispatchError("af_unix: cannot open \(directory)", errno == 0 ? ENOTDIR : errno)
+            throw .system(SystemCallError("stat", errno: errno == 0 ? ENOTDIR : errno, subject: directory))
         }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw DispatchError("af_unix: path \(path) too long", ENAMETOOLONG) }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .badArguments("af_unix: socket path \(path) is too long") }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw DispatchError("af_unix: socket", errno) }
+        guard fd >= 0 else { throw .system(SystemCallError("socket", errno: errno, subject: path)) }
+        let listener = Descriptor(owning: fd)
         unlink(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard bound == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw DispatchError("af_unix: bind \(path)", code)
-        }
+        guard bound == 0 else { throw .system(SystemCallError("bind", errno: errno, subject: path)) }
         if let mode, chmod(path, mode) != 0 {
             let code = errno
-            Glibc.close(fd)
             unlink(path)
-            throw DispatchError("af_unix: chmod \(path) to \(String(mode, radix: 8))", code)
+            throw .system(SystemCallError("chmod", errno: code, subject: "\(path), \(String(mode, radix: 8))"))
         }
         guard listen(fd, 5) == 0 else {
             let code = errno
-            Glibc.close(fd)
             unlink(path)
-            throw DispatchError("af_unix: listen on \(path)", code)
+            throw .system(SystemCallError("listen", errno: code, subject: path))
         }
         self.path = path
-        listener = fd
+        self.listener = listener
         self.queueDepth = queueDepth
         self.queueBytes = queueBytes
     }
@@ -91,14 +86,11 @@ final class AfUnixServer: @unchecked Sendable {
     /// Takes every reader waiting to connect.
     func acceptReaders() {
         while true {
-            let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            let reader = Reader(socket: fd, queue: PluginQueue(messages: queueDepth, bytes: queueBytes))
+            let fd = retryingOnInterrupt { accept(listener.rawValue, nil, nil) }
+            guard fd >= 0 else { return }
+            let socket = Descriptor(owning: fd)
+            guard (try? socket.setCloseOnExec()) != nil, (try? socket.setNonBlocking()) != nil else { continue }
+            let reader = Reader(socket: socket, queue: PluginQueue(messages: queueDepth, bytes: queueBytes))
             readers.withLock { $0.append(reader) }
         }
     }
@@ -117,7 +109,7 @@ final class AfUnixServer: @unchecked Sendable {
 
     /// Writes to every reader what it takes; a reader gone is forgotten (and closed with it).
     func writeReaders() {
-        let gone = connected.filter { !FramedWriter.drain($0.queue, to: $0.socket, offset: &$0.offset) }
+        let gone = connected.filter { !FramedWriter.drain($0.queue, to: $0.socket.rawValue, offset: &$0.offset) }
         guard !gone.isEmpty else { return }
         readers.withLock { readers in readers.removeAll { reader in gone.contains { $0 === reader } } }
     }
@@ -132,7 +124,6 @@ final class AfUnixServer: @unchecked Sendable {
     func close() {
         readers.withLock { $0.removeAll() }
         guard !isClosed.exchange(true, ordering: .relaxed) else { return }
-        Glibc.close(listener)
         unlink(path)
     }
 

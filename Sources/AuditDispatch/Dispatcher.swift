@@ -1,4 +1,6 @@
 import AuditLog
+import AuditProtocol
+import AuditSystem
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -33,29 +35,16 @@ public final class Dispatcher: @unchecked Sendable {
     /// `single` and `halt` ask init once.
     private let runlevelRequested = Atomic<Bool>(false)
     /// The dispatcher's thread sleeps in poll on the read end; `nudge` writes a byte to the other.
-    private let wake: Int32
-    private let wakeWriter: Int32
+    private let wake: (read: Descriptor, write: Descriptor)
     private let logger: Logger
     private let systemActions: any SystemActions
     private var thread: pthread_t?
 
-    public init(settings: DispatcherSettings, systemActions: any SystemActions, logger: Logger) throws(DispatchError) {
+    public init(settings: DispatcherSettings, systemActions: any SystemActions, logger: Logger) throws(SystemCallError) {
         shared = Mutex(Shared(settings: settings))
         self.systemActions = systemActions
         self.logger = logger
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw DispatchError("pipe for the dispatcher", errno) }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-        }
-        wake = ends[0]
-        wakeWriter = ends[1]
-    }
-
-    deinit {
-        close(wake)
-        close(wakeWriter)
+        wake = try Descriptor.pipe(nonBlocking: true)
     }
 
     // MARK: - The record loop's side
@@ -64,7 +53,7 @@ public final class Dispatcher: @unchecked Sendable {
     /// the record as formatted for the log (without its newline; EOE records too, although the
     /// log does not get them); which one a plugin gets is auditd's protocol choice. `fromNetwork`:
     /// a record a remote client sent, already formatted (auditd always uses protocol 2 for these).
-    public func dispatch(type: UInt16, kernelText: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer,
+    public func dispatch(type: AuditMessageType, kernelText: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer,
                          fromNetwork: Bool = false) {
         guard hasPlugins.load(ordering: .relaxed) else { return }
         shared.withLock { shared in
@@ -160,7 +149,7 @@ public final class Dispatcher: @unchecked Sendable {
             thread = handle
         } else {
             Unmanaged<Dispatcher>.fromOpaque(context).release()
-            logger.error("cannot start the dispatcher's thread: \(errorText(created)); plugins get nothing")
+            logger.error("cannot start the dispatcher's thread: \(Errno(created)); plugins get nothing")
         }
     }
 
@@ -191,7 +180,7 @@ public final class Dispatcher: @unchecked Sendable {
 
     private func signalThread() {
         var one: UInt8 = 1
-        _ = write(wakeWriter, &one, 1)  // a full pipe already says "wake up"
+        _ = write(wake.write.rawValue, &one, 1)  // a full pipe already says "wake up"
     }
 
     // MARK: - The dispatcher's thread
@@ -223,16 +212,16 @@ public final class Dispatcher: @unchecked Sendable {
     /// One poll over the wake-up descriptor and every plugin, then what it says: write, accept,
     /// restart. `timeout` in milliseconds, -1 for none.
     private func waitAndServe(_ plugins: [Plugin], timeout: Int32) {
-        var descriptors = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        var descriptors = [pollfd(fd: wake.read.rawValue, events: Int16(POLLIN), revents: 0)]
         for plugin in plugins {
             if let process = plugin.process {
-                descriptors.append(pollfd(fd: process.socket, events: plugin.queue.isEmpty ? 0 : Int16(POLLOUT), revents: 0))
-                descriptors.append(pollfd(fd: process.exitDescriptor, events: Int16(POLLIN), revents: 0))
+                descriptors.append(pollfd(fd: process.socket.rawValue, events: plugin.queue.isEmpty ? 0 : Int16(POLLOUT), revents: 0))
+                descriptors.append(pollfd(fd: process.exitDescriptor.rawValue, events: Int16(POLLIN), revents: 0))
             }
             if let afUnix = plugin.afUnix {
-                descriptors.append(pollfd(fd: afUnix.listener, events: Int16(POLLIN), revents: 0))
+                descriptors.append(pollfd(fd: afUnix.listener.rawValue, events: Int16(POLLIN), revents: 0))
                 for reader in afUnix.connected where !reader.queue.isEmpty {
-                    descriptors.append(pollfd(fd: reader.socket, events: Int16(POLLOUT), revents: 0))
+                    descriptors.append(pollfd(fd: reader.socket.rawValue, events: Int16(POLLOUT), revents: 0))
                 }
             }
         }
@@ -240,19 +229,19 @@ public final class Dispatcher: @unchecked Sendable {
         guard ready > 0 else { return }
         if descriptors[0].revents != 0 {
             var bytes = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-            while withUnsafeMutableBytes(of: &bytes, { read(wake, $0.baseAddress, $0.count) }) > 0 {}
+            while withUnsafeMutableBytes(of: &bytes, { read(wake.read.rawValue, $0.baseAddress, $0.count) }) > 0 {}
         }
         let events = Dictionary(descriptors.dropFirst().map { ($0.fd, $0.revents) }, uniquingKeysWith: { $0 | $1 })
         for plugin in plugins {
             if let process = plugin.process {
-                let exited = (events[process.exitDescriptor] ?? 0) != 0
-                let hungUp = (events[process.socket] ?? 0) & Int16(POLLHUP | POLLERR) != 0
-                if exited || hungUp || !FramedWriter.drain(plugin.queue, to: process.socket, offset: &plugin.offset) {
+                let exited = (events[process.exitDescriptor.rawValue] ?? 0) != 0
+                let hungUp = (events[process.socket.rawValue] ?? 0) & Int16(POLLHUP | POLLERR) != 0
+                if exited || hungUp || !FramedWriter.drain(plugin.queue, to: process.socket.rawValue, offset: &plugin.offset) {
                     lost(plugin, exited: exited)
                 }
             }
             if let afUnix = plugin.afUnix {
-                if (events[afUnix.listener] ?? 0) != 0 { afUnix.acceptReaders() }
+                if (events[afUnix.listener.rawValue] ?? 0) != 0 { afUnix.acceptReaders() }
                 afUnix.writeReaders()
             }
         }
@@ -297,8 +286,7 @@ public final class Dispatcher: @unchecked Sendable {
     }
 
     private func waitForExit(_ process: PluginProcess, milliseconds: Int32) -> Bool {
-        guard process.exitDescriptor >= 0 else { return false }
-        var descriptor = pollfd(fd: process.exitDescriptor, events: Int16(POLLIN), revents: 0)
+        var descriptor = pollfd(fd: process.exitDescriptor.rawValue, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, milliseconds) > 0
     }
 
@@ -365,12 +353,11 @@ public final class Dispatcher: @unchecked Sendable {
     /// The stop: what waits is written within `drainTime`, then every plugin is retired.
     private func shutDown() {
         let plugins = shared.withLock { $0.plugins }
-        let deadline = ContinuousClock.now + .milliseconds(Self.drainTime)
+        let deadline = MonotonicClock.milliseconds() + Int64(Self.drainTime)
         while plugins.contains(where: { $0.process != nil && !$0.queue.isEmpty }) {
-            let left = ContinuousClock.now.duration(to: deadline)
-            guard left > .zero else { break }
-            let (seconds, attoseconds) = left.components
-            waitAndServe(plugins, timeout: Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
+            let left = deadline - MonotonicClock.milliseconds()
+            guard left > 0 else { break }
+            waitAndServe(plugins, timeout: Int32(left))
         }
         for plugin in plugins { retire(plugin) }
         for plugin in plugins where !plugin.queue.isEmpty {

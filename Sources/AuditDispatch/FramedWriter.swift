@@ -1,3 +1,4 @@
+import AuditSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,11 +29,7 @@ enum FramedWriter {
             var header = msghdr()
             header.msg_iov = vectors.baseAddress
             header.msg_iovlen = count
-            while true {
-                let result = sendmsg(socket, &header, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                if result < 0, errno == EINTR { continue }
-                return result
-            }
+            return retryingOnInterrupt { sendmsg(socket, &header, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
         }
         if sent < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? .full : .gone }
         written = offset + sent

@@ -1,3 +1,5 @@
+import AuditSystem
+
 /// One plugin as the dispatcher feeds it: what its file says, where its messages wait, and the
 /// program or built-in socket they go to. Every field that changes does so under the dispatcher's
 /// lock; `offset` alone belongs to the dispatcher's thread.
@@ -19,7 +21,7 @@ final class Plugin: @unchecked Sendable {
     /// `overflow_action = syslog` reports the first few overflows, then says it stops reporting.
     var overflowReports = 0
 
-    init(entry: PluginDirectory.Entry, settings: DispatcherSettings) throws(DispatchError) {
+    init(entry: PluginDirectory.Entry, settings: DispatcherSettings) throws(PluginStartError) {
         self.entry = entry
         queue = PluginQueue(messages: settings.queueDepth, bytes: settings.queueBytes)
         afUnix = entry.configuration.isBuiltinAfUnix
@@ -32,9 +34,13 @@ final class Plugin: @unchecked Sendable {
     var path: String { configuration.path ?? "" }
 
     /// Starts the program (a built-in has none).
-    func start() throws(DispatchError) {
+    func start() throws(PluginStartError) {
         guard afUnix == nil else { return }
-        process = try PluginProcess(program: path, arguments: configuration.arguments)
+        do {
+            process = try PluginProcess(program: path, arguments: configuration.arguments)
+        } catch {
+            throw .system(error)
+        }
         offset = 0
     }
 
@@ -45,5 +51,19 @@ final class Plugin: @unchecked Sendable {
             queued: afUnix?.queued ?? queue.counts.queued,
             dropped: queue.counts.refused + (afUnix?.refused ?? 0) + passedOver,
             restarts: restarts, readers: afUnix?.connected.count ?? 0, format: configuration.format)
+    }
+}
+
+/// Why a plugin could not be started; it is left out and the others go on.
+public enum PluginStartError: Error, CustomStringConvertible {
+    /// Its `args` make no sense for it (the built-in af_unix reads them).
+    case badArguments(String)
+    case system(SystemCallError)
+
+    public var description: String {
+        switch self {
+        case .badArguments(let problem): problem
+        case .system(let error): error.description
+        }
     }
 }

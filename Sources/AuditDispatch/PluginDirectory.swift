@@ -1,3 +1,4 @@
+import AuditSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +23,7 @@ public struct PluginDirectory: Sendable {
     public static func load(_ path: String) -> PluginDirectory {
         var loaded = PluginDirectory()
         guard let directory = opendir(path) else {
-            if errno != ENOENT { loaded.problems.append("\(path): cannot open the plugin directory (\(errorText(errno)))") }
+            if errno != ENOENT { loaded.problems.append("\(path): cannot open the plugin directory (\(Errno(errno)))") }
             return loaded
         }
         defer { closedir(directory) }
@@ -48,10 +49,10 @@ public struct PluginDirectory: Sendable {
     /// Reads and checks one plugin file.
     static func loadFile(_ file: String) throws(PluginConfigurationError) -> Entry {
         let fd = open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot open (\(errorText(errno)))") }
+        guard fd >= 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot open (\(Errno(errno)))") }
         defer { close(fd) }
         var status = stat()
-        guard fstat(fd, &status) == 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot fstat (\(errorText(errno)))") }
+        guard fstat(fd, &status) == 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot fstat (\(Errno(errno)))") }
         guard status.st_uid == 0 else { throw PluginConfigurationError(file: file, line: 0, "not owned by root") }
         guard status.st_mode & S_IWOTH == 0 else { throw PluginConfigurationError(file: file, line: 0, "world writable") }
         guard status.st_mode & S_IFMT == S_IFREG else { throw PluginConfigurationError(file: file, line: 0, "not a regular file") }
@@ -60,7 +61,7 @@ public struct PluginDirectory: Sendable {
         while true {
             let count = read(fd, &chunk, chunk.count)
             if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot read (\(errorText(errno)))") }
+            guard count >= 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot read (\(Errno(errno)))") }
             if count == 0 { break }
             bytes += chunk[0..<count]
             guard bytes.count <= 65536 else { throw PluginConfigurationError(file: file, line: 0, "larger than 64 KiB") }
@@ -71,7 +72,7 @@ public struct PluginDirectory: Sendable {
         }
         var programStatus = stat()
         guard stat(program, &programStatus) == 0 else {
-            throw PluginConfigurationError(file: file, line: 0, "unable to stat \(program) (\(errorText(errno)))")
+            throw PluginConfigurationError(file: file, line: 0, "unable to stat \(program) (\(Errno(errno)))")
         }
         guard programStatus.st_mode & S_IFMT == S_IFREG else { throw PluginConfigurationError(file: file, line: 0, "\(program) is not a regular file") }
         guard programStatus.st_uid == 0 else { throw PluginConfigurationError(file: file, line: 0, "\(program) is not owned by root") }
@@ -83,4 +84,3 @@ public struct PluginDirectory: Sendable {
     }
 }
 
-func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -1,4 +1,5 @@
 import AuditLog
+import AuditProtocol
 
 /// How auditd 3.0.9 frames a record for its plugins (`src/auditd.c: distribute_event`,
 /// `src/auditd-dispatch.c`, `audisp/audispd.c: event_loop, write_to_plugin`).
@@ -40,7 +41,7 @@ public final class PluginMessageBuilder: @unchecked Sendable {
 
     /// One record as a string plugin gets it. `text` is the kernel's text (protocol 0) or the
     /// formatted line without its newline (protocol 2).
-    public func string<R>(type: UInt16, text: UnsafeRawBufferPointer, protocol version: DispatchProtocol,
+    public func string<R>(type: AuditMessageType, text: UnsafeRawBufferPointer, protocol version: DispatchProtocol,
                                    _ body: (UnsafeRawBufferPointer) -> R) -> R {
         stringBytes.removeAll(keepingCapacity: true)
         switch version {
@@ -59,11 +60,11 @@ public final class PluginMessageBuilder: @unchecked Sendable {
 
     /// One record as a binary plugin gets it: the header and the data's `size` bytes; the message
     /// is written `framedLength` long, padded with zeros.
-    public func binary<R>(type: UInt16, text: UnsafeRawBufferPointer, protocol version: DispatchProtocol,
+    public func binary<R>(type: AuditMessageType, text: UnsafeRawBufferPointer, protocol version: DispatchProtocol,
                                    _ body: (UnsafeRawBufferPointer, _ framedLength: Int) -> R) -> R {
         binaryBytes.removeAll(keepingCapacity: true)
         let data = UnsafeRawBufferPointer(rebasing: text.prefix(Self.dataLength))
-        for field in [version.rawValue, UInt32(Self.headerLength), UInt32(type), UInt32(data.count)] {
+        for field in [version.rawValue, UInt32(Self.headerLength), UInt32(type.rawValue), UInt32(data.count)] {
             withUnsafeBytes(of: field) { binaryBytes.append(contentsOf: $0) }
         }
         binaryBytes.append(contentsOf: data)

@@ -1,3 +1,4 @@
+import AuditSystem
 import CAudit
 #if canImport(Glibc)
 import Glibc
@@ -12,16 +13,17 @@ import Glibc
 final class PluginProcess {
     let pid: pid_t
     /// The daemon's end of the socket pair, non-blocking and close-on-exec.
-    let socket: Int32
+    let socket: Descriptor
     /// Readable when the process has exited (`pidfd_open`), for the dispatcher's poll.
-    let exitDescriptor: Int32
+    let exitDescriptor: Descriptor
 
     /// Starts `program` with `arguments` (argv[1…]).
-    init(program: String, arguments: [String]) throws(DispatchError) {
+    init(program: String, arguments: [String]) throws(SystemCallError) {
         var ends: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
-            throw DispatchError("socketpair for \(program)", errno)
+            throw SystemCallError("socketpair", errno: errno, subject: program)
         }
+        let ours = Descriptor(owning: ends[0])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,15 +44,19 @@ final class PluginProcess {
         var child: pid_t = 0
         let spawned = posix_spawn(&child, program, &actions, &attributes, &argv, &environment)
         close(ends[1])
-        guard spawned == 0 else {
-            close(ends[0])
-            throw DispatchError("execve \(program)", spawned)
-        }
-        let flags = fcntl(ends[0], F_GETFL)
-        _ = fcntl(ends[0], F_SETFL, flags | O_NONBLOCK)
+        guard spawned == 0 else { throw SystemCallError("execve", errno: spawned, subject: program) }
         pid = child
-        socket = ends[0]
-        exitDescriptor = CAudit_pidfd_open(child)
+        let exit = CAudit_pidfd_open(child)
+        guard exit >= 0 else {
+            let code = errno
+            kill(child, SIGKILL)
+            var status: Int32 = 0
+            _ = retryingOnInterrupt { waitpid(child, &status, 0) }
+            throw SystemCallError("pidfd_open", errno: code, subject: program)
+        }
+        exitDescriptor = Descriptor(owning: exit)
+        try ours.setNonBlocking()
+        socket = ours
     }
 
     /// Whether the process has exited; reaps it when it has (no zombie is left).
@@ -61,28 +67,13 @@ final class PluginProcess {
     }
 
     /// Closes the daemon's end: the plugin reads end of file.
-    func closeSocket() { close(socket) }
+    func closeSocket() { shutdown(socket.rawValue, Int32(SHUT_RDWR)) }
 
     func signal(_ number: Int32) { kill(pid, number) }
 
     /// Waits for the process and reaps it.
     func reap() {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        _ = retryingOnInterrupt { waitpid(pid, &status, 0) }
     }
-
-    deinit { if exitDescriptor >= 0 { close(exitDescriptor) } }
-}
-
-/// A system call that failed in the dispatcher: what it was doing and the errno.
-public struct DispatchError: Error, CustomStringConvertible {
-    public let doing: String
-    public let code: Int32
-
-    init(_ doing: String, _ code: Int32) {
-        self.doing = doing
-        self.code = code
-    }
-
-    public var description: String { "\(doing): \(errorText(code))" }
 }

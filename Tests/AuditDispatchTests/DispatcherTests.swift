@@ -1,4 +1,5 @@
 import AuditDispatch
+import AuditProtocol
 import AuditLog
 import AuditTestKit
 import Foundation
@@ -58,7 +59,7 @@ struct DispatcherTests {
         func dispatch(_ count: Int, from first: Int = 1, tag: String = "r") {
             for serial in first..<(first + count) {
                 let text = Array("audit(1700000000.000:\(serial)): \(tag)=\(serial)".utf8)
-                text.withUnsafeBytes { dispatcher!.dispatch(type: 1300, kernelText: $0, line: $0) }
+                text.withUnsafeBytes { dispatcher!.dispatch(type: AuditMessageType(1300), kernelText: $0, line: $0) }
                 if serial % 50 == 0 { dispatcher!.nudge() }
             }
             dispatcher!.nudge()

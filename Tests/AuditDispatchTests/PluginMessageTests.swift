@@ -1,4 +1,5 @@
 import AuditDispatch
+import AuditProtocol
 import Testing
 
 /// The bytes a plugin gets for one record, as auditd 3.0.9's dispatcher writes them.
@@ -6,7 +7,7 @@ import Testing
     let builder = PluginMessageBuilder()
 
     func string(_ type: UInt16, _ text: String, _ version: DispatchProtocol) -> [UInt8] {
-        Array(text.utf8).withUnsafeBytes { text in builder.string(type: type, text: text, protocol: version) { Array($0) } }
+        Array(text.utf8).withUnsafeBytes { text in builder.string(type: AuditMessageType(type), text: text, protocol: version) { Array($0) } }
     }
 
     @Test func rawWithoutANodeGetsTheKernelsTextBehindTypeAndMsg() {
@@ -28,7 +29,7 @@ import Testing
     @Test func binaryIsTheDispatcherHeaderThenTheDataPaddedToAuditdsFixedSize() {
         let text = Array("audit(1.000:7): x=1".utf8)
         let (bytes, framed) = text.withUnsafeBytes { text in
-            builder.binary(type: 1300, text: text, protocol: .kernelText) { (Array($0), $1) }
+            builder.binary(type: AuditMessageType(1300), text: text, protocol: .kernelText) { (Array($0), $1) }
         }
         #expect(framed == 16 + 8970)
         let header = stride(from: 0, to: 16, by: 4).map { offset in
@@ -38,7 +39,7 @@ import Testing
         #expect(Array(bytes[16...]) == text)
         let enriched = Array("type=SYSCALL msg=audit(1.000:7): x=1\u{1D}ARCH=x86_64".utf8)
         let version = enriched.withUnsafeBytes { text in
-            builder.binary(type: 1300, text: text, protocol: .formattedLine) { bytes, _ in bytes.loadUnaligned(as: UInt32.self) }
+            builder.binary(type: AuditMessageType(1300), text: text, protocol: .formattedLine) { bytes, _ in bytes.loadUnaligned(as: UInt32.self) }
         }
         #expect(version == 2)
     }
