@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "AuditControl",
             dependencies: [
-                "CAudit", "AuditDaemon", "AuditNetlink", "AuditProtocol", "AuditSystem",
+                "CAudit", "AuditDaemon", "AuditDispatch", "AuditNetlink", "AuditProtocol", "AuditSystem",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

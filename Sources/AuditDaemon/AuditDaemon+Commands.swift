@@ -115,6 +115,7 @@ extension AuditDaemon {
         let sender = sender(of: origin)
         logger.notice("resuming logging\(origin.map { ": \($0)" } ?? "")")
         loop.writer.resume()
+        loop.dispatcher.resume()
         write(.resumed(sender: sender))
         reportState(askKernel: false)
     }
@@ -124,7 +125,8 @@ extension AuditDaemon {
     /// Writes one of the daemon's own records at once, through the same writer as the kernel's.
     func write(_ record: DaemonRecord) {
         let payload = stamper.payload(for: record)
-        payload.withUnsafeBytes { loop.writer.append(type: record.type, payload: $0) }
+        payload.withUnsafeBytes { loop.take(record.type, $0) }
+        loop.dispatcher.nudge()
         state.daemonRecordsWritten += 1
         do {
             try loop.writer.flush()
@@ -175,6 +177,8 @@ extension AuditDaemon {
         state.losses.refusedSenders = loop.client.counters.refusedSenders
         state.losses.malformed = loop.client.counters.malformed
         state.losses.truncated = loop.client.counters.truncated
+        state.plugins = loop.dispatcher.statuses
+        state.pluginQueueDepth = configuration.dispatcher.queueDepth
         if state.heldRecordsCollected == nil, loop.tracker?.markerSeen == true {
             state.heldRecordsCollected = loop.tracker?.collected
         }

@@ -71,6 +71,8 @@ extension AuditDaemon {
             }
         }
         writer.apply(applied.logSettings)
+        // plugin_dir read again, plugins started, stopped, restarted or sent SIGHUP (auditd's reconfigure).
+        loop.dispatcher.reload(configuration.dispatcherSettings)
     }
 }
 

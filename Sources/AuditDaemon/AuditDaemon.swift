@@ -1,3 +1,4 @@
+import AuditDispatch
 import AuditLog
 import AuditNetlink
 import AuditProtocol
@@ -74,6 +75,8 @@ public final class AuditDaemon {
         /// The kernel's `lost` counter at registration and at the stop.
         public var lostAtRegistration: UInt32?
         public var lostAtStop: UInt32?
+        /// Each plugin at the stop: what it was sent, dropped, and how often it was restarted.
+        public var plugins: [PluginStatus] = []
     }
 
     /// Runs until a `.stop` command, or until a fake kernel closes its end.
@@ -93,7 +96,16 @@ public final class AuditDaemon {
             options.runDirectory?.removePIDFile(ifNaming: Int32(bitPattern: processID))
             options.runDirectory?.removeState()
         }
-        let loop = RecordLoop(socket: socket, writer: try openLog(), control: control,
+        let dispatcher: Dispatcher
+        do {
+            dispatcher = try Dispatcher(settings: configuration.dispatcherSettings, systemActions: systemActions, logger: logger)
+        } catch {
+            throw AuditDaemonError(.startFailure, "cannot set up the plugin dispatcher", cause: error)
+        }
+        // Plugins start before the first record, so they get DAEMON_START as auditd's do.
+        dispatcher.start()
+        defer { dispatcher.stop() }
+        let loop = RecordLoop(socket: socket, writer: try openLog(), control: control, dispatcher: dispatcher,
                               batchWindow: options.batchWindow, logger: logger)
         self.loop = loop
         write(.start(version: SwiftAuditdVersion.current,
@@ -130,6 +142,9 @@ public final class AuditDaemon {
                                       heldBacklogCounted: { heldBacklogCounted() },
                                       handle: { handle($0) })
         try stop(origin: stopOrigin, registered: socket.kind != .multicast, summary: &summary)
+        // The plugins get DAEMON_END and what waits for them, then end of file.
+        dispatcher.stop()
+        summary.plugins = dispatcher.statuses
 
         summary.receive = loop.client.counters
         summary.recordsWritten = loop.writer.recordsWritten
@@ -201,6 +216,10 @@ public final class AuditDaemon {
     }
 
     private func logSummary(_ summary: Summary) {
+        for plugin in summary.plugins {
+            let level: Logger.Level = plugin.dropped > 0 ? .warning : .notice
+            logger.log(level: level, "plugin \(plugin.summary)")
+        }
         var metadata: Logger.Metadata = [
             "received": "\(summary.receive.records)", "written": "\(summary.recordsWritten)",
             "daemon_records": "\(summary.daemonRecordsWritten)",

@@ -58,6 +58,14 @@ public struct AuditdConfiguration: Sendable, Equatable {
         self.logFormat = logFormat
     }
 
+    /// The dispatcher's settings, with the protocol auditd picks for local records: the log's
+    /// line when it is ENRICHED or carries a node name, the kernel's text otherwise.
+    public var dispatcherSettings: DispatcherSettings {
+        var settings = dispatcher
+        settings.localProtocol = .forLocalRecords(enriched: logFormat == .enriched, hasNodeName: nameFormat != .none)
+        return settings
+    }
+
     /// The log-file settings the writer uses.
     public var logSettings: LogSettings {
         LogSettings(

@@ -1,4 +1,5 @@
 import AuditSystem
+import AuditDispatch
 import AuditLog
 import AuditNetlink
 import AuditProtocol
@@ -9,24 +10,29 @@ import Logging
 /// with the state of failed writes).
 ///
 /// One thread runs it. Records go one way: `recvmmsg` into the client's batch, the client hands
-/// each to `accept` (given to it once), the writer formats it into its buffer, and the schedule
-/// says when that buffer becomes one `write`. Commands wait in `control` and run between batches;
+/// each to `accept` (given to it once), the writer formats it into its buffer, the dispatcher (when
+/// plugins are configured) copies the same line into each plugin's queue, and the schedule says
+/// when the buffer becomes one `write`. Commands wait in `control` and run between batches;
 /// requests to the kernel go through `status`, `set` and `signalInfo`, which hand the records that
 /// arrived during the request to the writer only after the answer.
 final class RecordLoop {
     let client: AuditClient
     let writer: AuditLogWriter
     let control: DaemonControl
+    /// The plugins' dispatcher: a second consumer of every record, which never makes the loop wait.
+    let dispatcher: Dispatcher
     let logger: Logger
     private var schedule: WriteSchedule
     /// Counts the held backlog from the registration until it is reported.
     private(set) var tracker: HeldBacklogTracker?
     private var isTracking = false
 
-    init(socket: AuditSocket, writer: AuditLogWriter, control: DaemonControl, batchWindow: Duration, logger: Logger) {
+    init(socket: AuditSocket, writer: AuditLogWriter, control: DaemonControl, dispatcher: Dispatcher,
+         batchWindow: Duration, logger: Logger) {
         client = AuditClient(socket: socket, logger: logger)
         self.writer = writer
         self.control = control
+        self.dispatcher = dispatcher
         self.logger = logger
         schedule = WriteSchedule(window: batchWindow)
         // The client lives no longer than the loop that owns it.
@@ -35,10 +41,24 @@ final class RecordLoop {
 
     var socket: AuditSocket { client.socket }
 
-    /// Each record the kernel sent: counted while the held backlog is open, then buffered.
+    /// Each record the kernel sent: counted while the held backlog is open, then taken.
     private func accept(_ type: AuditMessageType, _ payload: UnsafeRawBufferPointer) {
-        if isTracking { tracker!.observe(type: type, payload: payload) }
-        writer.append(type: type, payload: payload)
+        // The client hands over `EOE` too, which the log does not take: the plugins do.
+        let logged = type.isLogged
+        if isTracking, logged { tracker!.observe(type: type, payload: payload) }
+        take(type, payload, forTheLog: logged)
+    }
+
+    /// One record, the kernel's or the daemon's own: buffered for the log when it is `forTheLog`,
+    /// then handed to the plugins, with the line the log got when they want lines.
+    func take(_ type: AuditMessageType, _ payload: UnsafeRawBufferPointer, forTheLog: Bool = true) {
+        let line = forTheLog ? writer.append(type: type, payload: payload) : nil
+        guard dispatcher.isDispatching else { return }
+        if dispatcher.wantsFormattedLines {
+            dispatcher.dispatch(type: type, kernelText: payload, line: line ?? writer.formatLine(type: type, payload: payload))
+        } else {
+            dispatcher.dispatch(type: type, kernelText: payload, line: payload)
+        }
     }
 
     // MARK: - The held backlog
@@ -110,6 +130,7 @@ final class RecordLoop {
                 logger.warning("the kernel's end of the socket closed; stopping")
                 return nil
             }
+            dispatcher.nudge()
             let now = MonotonicClock.nanoseconds()
             if writer.hasPendingRecords { schedule.recordsBuffered(at: now) }
             if !heldReported, tracker?.markerSeen == true || now >= heldReportDeadline {

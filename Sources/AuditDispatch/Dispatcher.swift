@@ -32,6 +32,7 @@ public final class Dispatcher: @unchecked Sendable {
     private let shared: Mutex<Shared>
     /// Whether any plugin is configured: the record path's only cost without plugins.
     private let hasPlugins = Atomic<Bool>(false)
+    private let formattedLines: Atomic<Bool>
     /// `single` and `halt` ask init once.
     private let runlevelRequested = Atomic<Bool>(false)
     /// The dispatcher's thread sleeps in poll on the read end; `nudge` writes a byte to the other.
@@ -42,12 +43,20 @@ public final class Dispatcher: @unchecked Sendable {
 
     public init(settings: DispatcherSettings, systemActions: any SystemActions, logger: Logger) throws(SystemCallError) {
         shared = Mutex(Shared(settings: settings))
+        formattedLines = Atomic(settings.localProtocol == .formattedLine)
         self.systemActions = systemActions
         self.logger = logger
         wake = try Descriptor.pipe(nonBlocking: true)
     }
 
     // MARK: - The record loop's side
+
+    /// Whether any plugin takes records: without plugins the record loop does nothing more.
+    public var isDispatching: Bool { hasPlugins.load(ordering: .relaxed) }
+
+    /// Whether plugins get the log's lines (`log_format = ENRICHED`, or a node name) rather than
+    /// the kernel's text, so the loop must hand over the formatted line.
+    public var wantsFormattedLines: Bool { formattedLines.load(ordering: .relaxed) }
 
     /// Queues one record for every plugin. `kernelText` is the kernel's text as received, `line`
     /// the record as formatted for the log (without its newline; EOE records too, although the
@@ -335,6 +344,7 @@ public final class Dispatcher: @unchecked Sendable {
             $0.plugins = kept
             $0.settings = settings
         }
+        formattedLines.store(settings.localProtocol == .formattedLine, ordering: .relaxed)
         runlevelRequested.store(false, ordering: .relaxed)
         hasPlugins.store(!kept.isEmpty, ordering: .relaxed)
     }

@@ -51,6 +51,19 @@ public struct PluginStatus: Equatable, Sendable {
     public var readers: Int
     public var format: PluginConfiguration.Format
 
+    public init(name: String, path: String, pid: Int32, state: State, queued: Int, dropped: UInt64, restarts: Int,
+                readers: Int, format: PluginConfiguration.Format) {
+        self.name = name
+        self.path = path
+        self.pid = pid
+        self.state = state
+        self.queued = queued
+        self.dropped = dropped
+        self.restarts = restarts
+        self.readers = readers
+        self.format = format
+    }
+
     /// One line of `swift-auditd status`.
     public var summary: String {
         var text = "\(name): \(path) \(state.rawValue)"

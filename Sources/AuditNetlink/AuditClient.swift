@@ -176,8 +176,16 @@ public final class AuditClient {
             } else {
                 recordHandler?(type, payload)
             }
-        case .notLogged:
+        case let .notLogged(type, payload):
             counters.notLogged += 1
+            // The end of an event is not logged, but plugins get it (auditd's realtime interface):
+            // the handler takes it, and knows by its type that the log does not.
+            guard type == .endOfEvent else { return }
+            if requestInFlight {
+                if recordHandler != nil { deferred.append(type: type, payload: payload) }
+            } else {
+                recordHandler?(type, payload)
+            }
         case let .reply(header, payload):
             counters.replies += 1
             if replies[header.sequence] != nil {
