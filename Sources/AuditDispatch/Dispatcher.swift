@@ -61,7 +61,7 @@ public final class Dispatcher: @unchecked Sendable {
     /// Queues one record for every plugin. `kernelText` is the kernel's text as received, `line`
     /// the record as formatted for the log (without its newline; EOE records too, although the
     /// log does not get them); which one a plugin gets is auditd's protocol choice. `fromNetwork`:
-    /// a record a remote client sent, already formatted (auditd always uses protocol 2 for these).
+    /// a record a remote client sent, already formatted (auditd always uses `AUDISP_PROTOCOL_VER2` for these).
     public func dispatch(type: AuditMessageType, kernelText: UnsafeRawBufferPointer, line: UnsafeRawBufferPointer,
                          fromNetwork: Bool = false) {
         guard hasPlugins.load(ordering: .relaxed) else { return }

@@ -5,8 +5,8 @@ import AuditProtocol
 /// `src/auditd-dispatch.c`, `audisp/audispd.c: event_loop, write_to_plugin`).
 ///
 /// With `log_format = RAW` and no node name the dispatcher gets the kernel's text as received
-/// (protocol 0) and writes `type=NAME msg=TEXT` itself; otherwise it gets the line as the log has
-/// it, ENRICHED and `node=` included (protocol 2). String plugins get that line and a newline, every
+/// (`AUDISP_PROTOCOL_VER`) and writes `type=NAME msg=TEXT` itself; otherwise it gets the line as the log has
+/// it, ENRICHED and `node=` included (`AUDISP_PROTOCOL_VER2`). String plugins get that line and a newline, every
 /// other newline in it made a space. Binary plugins get an `audit_dispatcher_header` (version,
 /// header length 16, type, size: four native-endian `UInt32`) and then always
 /// `MAX_AUDIT_MESSAGE_LENGTH` (8970) bytes of data, of which `size` count (auditd writes its whole
@@ -14,8 +14,8 @@ import AuditProtocol
 public enum DispatchProtocol: UInt32, Sendable {
     /// `AUDISP_PROTOCOL_VER`: the kernel's text, formatted by the dispatcher.
     case kernelText = 0
-    /// `AUDISP_PROTOCOL_VER2`: the line as formatted for the log.
-    case formattedLine = 2
+    /// `AUDISP_PROTOCOL_VER2` (whose value is 1, lib/libaudit.h): the line as formatted for the log.
+    case formattedLine = 1
 
     /// The protocol auditd uses for local records.
     public static func forLocalRecords(enriched: Bool, hasNodeName: Bool) -> DispatchProtocol {
@@ -39,8 +39,8 @@ public final class PluginMessageBuilder: @unchecked Sendable {
         binaryBytes.reserveCapacity(Self.headerLength + Self.dataLength)
     }
 
-    /// One record as a string plugin gets it. `text` is the kernel's text (protocol 0) or the
-    /// formatted line without its newline (protocol 2).
+    /// One record as a string plugin gets it. `text` is the kernel's text (`AUDISP_PROTOCOL_VER`) or the
+    /// formatted line without its newline (`AUDISP_PROTOCOL_VER2`).
     public func string<R>(type: AuditMessageType, text: UnsafeRawBufferPointer, protocol version: DispatchProtocol,
                                    _ body: (UnsafeRawBufferPointer) -> R) -> R {
         stringBytes.removeAll(keepingCapacity: true)

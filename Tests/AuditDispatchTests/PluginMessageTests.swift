@@ -41,7 +41,7 @@ import Testing
         let version = enriched.withUnsafeBytes { text in
             builder.binary(type: AuditMessageType(1300), text: text, protocol: .formattedLine) { bytes, _ in bytes.loadUnaligned(as: UInt32.self) }
         }
-        #expect(version == 2)
+        #expect(version == 1, "AUDISP_PROTOCOL_VER2 is 1 in libaudit.h")
     }
 
     @Test func theProtocolIsAuditdsChoice() {
