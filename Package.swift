@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
         // Line formatting and the log file.
         .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: recordPath),
+        // Records grouped into events by stamp (issue 13), for follow and the exporters; off the
+        // daemon's record path.
+        .target(name: "AuditEvents", dependencies: ["CAudit"], swiftSettings: recordPath),
         // Configuration, lifecycle, signals, the receive-and-write loop.
         .target(
             name: "AuditDaemon",
@@ -78,6 +81,7 @@ let package = Package(
         ),
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
+        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(
