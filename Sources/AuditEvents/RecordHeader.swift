@@ -130,3 +130,13 @@ public struct MessageTypeLookup: Sendable {
         return Int32(CAudit_message_type_number(text))
     }
 }
+
+extension MessageTypeLookup {
+    /// libaudit's number for a type name given on a command line (`SYSCALL`, `syscall`,
+    /// `UNKNOWN[1335]`, or a decimal number), or nil.
+    public static func number(named name: String) -> Int32? {
+        if let number = Int32(name), number >= 0 { return number }
+        let number = CAudit_message_type_number(name.uppercased())
+        return number >= 0 ? Int32(number) : nil
+    }
+}
