@@ -40,6 +40,12 @@ let package = Package(
         // Records grouped into events by stamp (issue 13), for follow and the exporters; off the
         // daemon's record path.
         .target(name: "AuditEvents", dependencies: ["CAudit"], swiftSettings: recordPath),
+        // libauparse's field interpreter (ausearch -i's), declared as its uninstalled header does.
+        .target(name: "CAuparse", linkerSettings: [.linkedLibrary("auparse")]),
+        // Events printed as `ausearch -i` prints them.
+        .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: strict),
+        // `swift-auditd follow`: the log and its rotations read and followed, as events.
+        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: strict),
         // Configuration, lifecycle, signals, the receive-and-write loop.
         .target(
             name: "AuditDaemon",
@@ -52,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditDaemon",
+                "AuditDaemon", "AuditEvents", "AuditFollow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
