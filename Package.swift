@@ -43,9 +43,9 @@ let package = Package(
         // libauparse's field interpreter (ausearch -i's), declared as its uninstalled header does.
         .target(name: "CAuparse", linkerSettings: [.linkedLibrary("auparse")]),
         // Events printed as `ausearch -i` prints them.
-        .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: strict),
+        .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: recordPath),
         // `swift-auditd follow`: the log and its rotations read and followed, as events.
-        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: strict),
+        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: recordPath),
         // Configuration, lifecycle, signals, the receive-and-write loop.
         .target(
             name: "AuditDaemon",

@@ -27,6 +27,15 @@ public struct AusearchEventOrder {
     private var bySecond = MinHeap<SecondEntry>()
     private var ready = FIFO<AuditEvent>()
     private var nextSequence: UInt64 = 0
+    /// The slot of the last line's event (no node name): most lines follow a line of their event.
+    private var lastSlot = -1
+    private var lastStamp = EventStamp(seconds: -1, milliseconds: 0, serial: 0)
+
+    @inline(__always)
+    private mutating func remember(_ slot: Int, _ header: RecordHeader) {
+        lastSlot = header.node == nil ? slot : -1
+        lastStamp = header.stamp
+    }
 
     private struct Slot {
         var open: OpenEvent
@@ -70,8 +79,17 @@ public struct AusearchEventOrder {
             counters.malformedLines += 1
             return why
         }
-        let key = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
-        if let index = building[key] {
+        var key: EventKey?
+        var found: Int?
+        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp, slots[lastSlot] != nil, !slots[lastSlot]!.complete {
+            found = lastSlot
+        } else {
+            let made = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
+            key = made
+            found = building[made]
+            if let found { remember(found, header) }
+        }
+        if let index = found {
             slots[index]!.open.append(header: header, line: line, now: now)
             let event = slots[index]!.open.event
             if event.records.count >= limits.recordsPerEvent || event.bytes.count >= limits.bytesPerEvent {
@@ -85,7 +103,7 @@ public struct AusearchEventOrder {
         if header.type == EventEndRule.endOfEvent { return nil }
         let sequence = nextSequence
         nextSequence += 1
-        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key, complete: false)
+        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key!, complete: false)
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
@@ -94,7 +112,8 @@ public struct AusearchEventOrder {
             index = slots.count
             slots.append(slot)
         }
-        building[key] = index
+        building[key!] = index
+        remember(index, header)
         byStamp.insert(StampEntry(stamp: header.stamp, sequence: sequence, slot: index))
         if EventEndRule.endsAtFirstRecordInAusearch309(header.type) {
             complete(index, as: .lastRecord)
@@ -136,6 +155,7 @@ public struct AusearchEventOrder {
     private mutating func complete(_ index: Int, as reason: EventEnd) {
         guard var slot = slots[index], !slot.complete else { return }
         slot.complete = true
+        if lastSlot == index { lastSlot = -1 }
         slot.open.event.end = reason
         building.removeValue(forKey: slot.key)
         slots[index] = slot

@@ -13,11 +13,25 @@ public struct EventAssembler {
     public let limits: AssemblyLimits
     public private(set) var counters = AssemblyCounters()
     private var types = MessageTypeLookup()
-    private var open: [EventKey: OpenEvent] = [:]
+    /// Open events by stamp and node: their slot.
+    private var open: [EventKey: Int] = [:]
+    private var slots: [OpenEvent?] = []
+    private var freeSlots: [Int] = []
     /// Open events in the order they opened (entries of events already ended are skipped).
-    private var opened = FIFO<(key: EventKey, sequence: UInt64)>()
+    private var opened = FIFO<(slot: Int, sequence: UInt64)>()
     private var ended = FIFO<AuditEvent>()
     private var nextSequence: UInt64 = 0
+    /// The slot of the last line's event: most lines belong to the event of the line before, and
+    /// then no hashing is needed.
+    private var lastSlot = -1
+    private var lastStamp = EventStamp(seconds: -1, milliseconds: 0, serial: 0)
+
+    @inline(__always)
+    private mutating func remember(_ slot: Int, _ header: RecordHeader) {
+        // Only events without a node name take the shortcut (comparing names costs a lookup anyway).
+        lastSlot = header.node == nil ? slot : -1
+        lastStamp = header.stamp
+    }
 
     public init(timeoutSeconds: Int = 2, limits: AssemblyLimits = AssemblyLimits()) {
         self.timeoutSeconds = Int64(max(0, timeoutSeconds))
@@ -38,32 +52,37 @@ public struct EventAssembler {
             counters.malformedLines += 1
             return why
         }
-        let key = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
-        if open[key] != nil {
-            var grown = false
-            open[key]!.append(header: header, line: line, now: now)
-            let event = open[key]!.event
-            grown = event.records.count >= limits.recordsPerEvent || event.bytes.count >= limits.bytesPerEvent
+        let slot = slotOf(header, line)
+        if slot >= 0 {
+            slots[slot]!.append(header: header, line: line, now: now)
             if EventEndRule.isLastRecord(header.type) {
-                end(key, as: .lastRecord)
-            } else if grown {
+                end(slot, as: .lastRecord)
+            } else if slots[slot]!.event.records.count >= limits.recordsPerEvent || slots[slot]!.event.bytes.count >= limits.bytesPerEvent {
                 counters.oversizedEvents += 1
-                end(key, as: .oversized)
+                end(slot, as: .oversized)
             }
             return nil
         }
         // An EOE whose event has already ended (by its PROCTITLE) adds nothing.
         if header.type == EventEndRule.endOfEvent { return nil }
         endEventsOlderThan(seconds: header.stamp.seconds)
-        var event = OpenEvent(header: header, line: line, sequence: nextSequence, now: now)
+        let event = OpenEvent(header: header, line: line, sequence: nextSequence, now: now)
         nextSequence += 1
         if EventEndRule.isLastRecord(header.type) {
-            event.event.end = .lastRecord
             ended.append(event.event)
             return nil
         }
-        open[key] = event
-        opened.append((key, event.sequence))
+        let index: Int
+        if let free = freeSlots.popLast() {
+            index = free
+            slots[index] = event
+        } else {
+            index = slots.count
+            slots.append(event)
+        }
+        open[EventKey(stamp: header.stamp, node: event.event.node ?? [])] = index
+        opened.append((index, event.sequence))
+        remember(index, header)
         while open.count > limits.openEvents, let oldest = oldestOpen() {
             counters.evictedEvents += 1
             end(oldest, as: .evicted)
@@ -71,13 +90,24 @@ public struct EventAssembler {
         return nil
     }
 
+    /// The open event this record belongs to, or -1.
+    @inline(__always)
+    private mutating func slotOf(_ header: RecordHeader, _ line: UnsafeBufferPointer<UInt8>) -> Int {
+        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp { return lastSlot }
+        if open.isEmpty { return -1 }
+        let key = EventKey(stamp: header.stamp, node: header.node.map { Array(line[$0]) } ?? [])
+        guard let slot = open[key] else { return -1 }
+        remember(slot, header)
+        return slot
+    }
+
     /// Ends the events no record came for in the last `end_of_event_timeout` seconds.
     public mutating func endIdleEvents(now: Int64) {
         let limit = now - timeoutSeconds * 1000
-        let idle = open.filter { $0.value.lastActivity <= limit }.sorted { $0.value.sequence < $1.value.sequence }
-        for (key, _) in idle {
+        let idle = open.values.filter { slots[$0]!.lastActivity <= limit }.sorted { slots[$0]!.sequence < slots[$1]!.sequence }
+        for slot in idle {
             counters.timedOutEvents += 1
-            end(key, as: .timeout)
+            end(slot, as: .timeout)
         }
     }
 
@@ -89,8 +119,12 @@ public struct EventAssembler {
     /// The next event that has ended, in the order they ended.
     public mutating func nextEvent() -> AuditEvent? { ended.removeFirst() }
 
-    private mutating func end(_ key: EventKey, as reason: EventEnd) {
-        guard var event = open.removeValue(forKey: key)?.event else { return }
+    private mutating func end(_ slot: Int, as reason: EventEnd) {
+        guard var event = slots[slot]?.event else { return }
+        slots[slot] = nil
+        freeSlots.append(slot)
+        if lastSlot == slot { lastSlot = -1 }
+        open.removeValue(forKey: EventKey(stamp: event.stamp, node: event.node ?? []))
         event.end = reason
         ended.append(event)
     }
@@ -98,20 +132,20 @@ public struct EventAssembler {
     /// ausearch's rule for a file: a record stamped `timeout` seconds after an open event ends it.
     private mutating func endEventsOlderThan(seconds: Int64) {
         while let first = opened.first {
-            guard let event = open[first.key], event.sequence == first.sequence else {
+            guard let event = slots[first.slot], event.sequence == first.sequence else {
                 _ = opened.removeFirst()
                 continue
             }
             guard event.event.stamp.seconds + timeoutSeconds <= seconds else { break }
             _ = opened.removeFirst()
             counters.timedOutEvents += 1
-            end(first.key, as: .timeout)
+            end(first.slot, as: .timeout)
         }
     }
 
-    private mutating func oldestOpen() -> EventKey? {
+    private mutating func oldestOpen() -> Int? {
         while let first = opened.removeFirst() {
-            if let event = open[first.key], event.sequence == first.sequence { return first.key }
+            if let event = slots[first.slot], event.sequence == first.sequence { return first.slot }
         }
         return nil
     }

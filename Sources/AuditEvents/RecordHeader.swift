@@ -106,20 +106,31 @@ public struct RecordHeader: Sendable {
 }
 
 /// Type names to numbers through libaudit's table (the one auditd and ausearch use), remembering
-/// the names already seen so a line costs a hash, not a table search and a C string.
+/// the names already seen in a small direct-mapped table, so a line costs a few compares, not a
+/// table search and a C string.
 public struct MessageTypeLookup: Sendable {
-    private var known: [UInt64: [(name: [UInt8], type: Int32)]] = [:]
+    private struct Entry: Sendable {
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        var length = -1
+        var type: Int32 = -1
+    }
+    private var entries = [Entry](repeating: Entry(), count: 256)
 
     public init() {}
 
     public mutating func number(of name: UnsafeBufferPointer<UInt8>) -> Int32 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        if let entries = known[hash] {
-            for entry in entries where entry.name.elementsEqual(name) { return entry.type }
+        guard name.count <= 16 else { return Self.lookUp(name) }
+        var head: UInt64 = 0, tail: UInt64 = 0
+        for (index, byte) in name.enumerated() {
+            if index < 8 { head |= UInt64(byte) << (8 * UInt64(index)) } else { tail |= UInt64(byte) << (8 * UInt64(index - 8)) }
         }
+        let mixed = (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(name.count)
+        let slot = Int(truncatingIfNeeded: (mixed >> 56) & 0xFF)
+        let entry = entries[slot]
+        if entry.length == name.count && entry.head == head && entry.tail == tail { return entry.type }
         let type = Self.lookUp(name)
-        known[hash, default: []].append((Array(name), type))
+        entries[slot] = Entry(head: head, tail: tail, length: name.count, type: type)
         return type
     }
 

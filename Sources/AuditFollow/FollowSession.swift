@@ -90,8 +90,16 @@ public struct FollowSession {
             if !ok { outcome.outputFailed = true }
             return ok
         }
+        // The clock is read once per 4096 lines and at each pause: timeouts are seconds long.
+        var clock = Self.now()
+        var linesSinceClock = 0
         follower.run(line: { line in
-            if let why = grouping.add(line: line, now: Self.now()) {
+            linesSinceClock += 1
+            if linesSinceClock == 4096 {
+                linesSinceClock = 0
+                clock = Self.now()
+            }
+            if let why = grouping.add(line: line, now: clock) {
                 malformedNoted += 1
                 if malformedNoted <= 10 {
                     let shown = String(decoding: line.prefix(80), as: UTF8.self)
@@ -101,8 +109,9 @@ public struct FollowSession {
             drain()
             if pending.count >= 1 << 20 && !flush() { return }
         }, idle: {
+            clock = Self.now()
             if follow {
-                grouping.endIdleEvents(now: Self.now())
+                grouping.endIdleEvents(now: clock)
             }
             drain()
             return flush() && keepGoing()
