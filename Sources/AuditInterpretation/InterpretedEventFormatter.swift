@@ -24,10 +24,17 @@ public struct InterpretedEventFormatter {
     private var detectedMachine: Int32?
     private var cachedSecond: Int64 = .min
     private var cachedTime: [UInt8] = []
+    private var cache = InterpretationCache()
+    private var keyBuffer: [UInt8] = []
+    /// The current record's ENRICHED part, names lower-cased, and where each name and value is.
+    private var enrichment: [UInt8] = []
+    private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
+    private var currentInterp: UnsafeMutablePointer<CChar>?
 
     static let syscallType: Int32 = 1300      // AUDIT_SYSCALL
     static let seccompType: Int32 = 1326      // AUDIT_SECCOMP
     static let firstDaemonType: Int32 = 1200  // AUDIT_DAEMON_START
+    static let trustedAppType: Int32 = 1121   // AUDIT_TRUSTED_APP
 
     public init() {
         // ausearch formats its dates in the user's locale (`setlocale(LC_ALL, "")` in main).
@@ -95,7 +102,7 @@ public struct InterpretedEventFormatter {
         appendTime(event.stamp, to: &output)
 
         if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
-        if let interp { CAuparse_load_interpretations(interp) }
+        loadEnrichment(interp)
         var machine: Int32 = -1
         var syscall: Int32 = -1
         var found = false
@@ -154,7 +161,7 @@ public struct InterpretedEventFormatter {
             }
             interpret(name: name, value: value, comma: comma, recordType: type, machine: &machine, syscall: &syscall, into: &output)
         }
-        if interp != nil { CAuparse_free_interpretations() }
+        loadEnrichment(nil)
         // safe_print_string(str, 1) ends with its own newline (puts), then comes printf("\n").
         if !found && noFieldLeft, let rest = str {
             appendSafe(rest, to: &output)
@@ -180,7 +187,7 @@ public struct InterpretedEventFormatter {
             let length = strlen(value)
             if length > 0 && value[length - 1] == CChar(UInt8(ascii: ":")) { value[length - 1] = 0 }
         }
-        let type = CAuparse_field_type(recordType, name, value)
+        let type = fieldType(recordType, name, value)
         var data = CAuparse_idata()
         if recordType == Self.syscallType || recordType == Self.seccompType {
             if machine == -1 {
@@ -220,35 +227,135 @@ public struct InterpretedEventFormatter {
         data.name = UnsafePointer(name)
         data.val = UnsafePointer(value)
         data.cwd = nil
-        guard let out = CAuparse_interpret(type, &data, AUPARSE_ESC_TTY) else { return }
-        defer { free(out) }
+        let start = output.count
+        appendInterpretation(type: type, data: &data, into: &output)
         if strcmp(name, "key") == 0 {
-            var piece = out
-            var count = 0
-            while let separator = strchr(piece, 0x01) {
-                separator.pointee = 0
-                if count == 0 {
-                    appendCString(piece, to: &output)
-                    count += 1
-                } else {
-                    output.append(contentsOf: " key=".utf8)
-                    appendCString(piece, to: &output)
+            // ausearch prints each key of a multi-key rule (joined by 0x01) as a field of its own.
+            if output[start...].contains(0x01) {
+                let pieces = output[start...].split(separator: 0x01, omittingEmptySubsequences: false).map(Array.init)
+                output.removeSubrange(start...)
+                for (index, piece) in pieces.enumerated() {
+                    if index > 0 { output.append(contentsOf: " key=".utf8) }
+                    output.append(contentsOf: piece)
                 }
-                piece = separator + 1
             }
-            if count == 0 {
-                appendCString(out, to: &output)
-                output.append(0x20)
-            } else {
-                output.append(contentsOf: " key=".utf8)
-                appendCString(piece, to: &output)
-                output.append(0x20)
-            }
-        } else if type == Int32(AUPARSE_TYPE_TTY_DATA.rawValue) {
-            appendCString(out, to: &output)
-        } else {
-            appendCString(out, to: &output)
             output.append(0x20)
+        } else if type != Int32(AUPARSE_TYPE_TTY_DATA.rawValue) {
+            output.append(0x20)
+        }
+    }
+
+    /// `auparse_interp_adjust_type`, remembered per record type and field name where the value
+    /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
+    private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
+        if recordType == Self.trustedAppType || strcmp(name, "acct") == 0 {
+            return CAuparse_field_type(recordType, name, value)
+        }
+        keyBuffer.removeAll(keepingCapacity: true)
+        keyBuffer.append(1)
+        withUnsafeBytes(of: recordType) { keyBuffer.append(contentsOf: $0) }
+        appendCString(name, to: &keyBuffer)
+        var found: Int32?
+        var scratchOutput: [UInt8] = []
+        keyBuffer.withUnsafeBytes { key in
+            let hash = InterpretationCache.hash(key)
+            if cache.append(key, hash: hash, to: &scratchOutput) {
+                found = scratchOutput.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            } else {
+                let type = CAuparse_field_type(recordType, name, value)
+                withUnsafeBytes(of: type) { cache.store(key, hash: hash, value: $0) }
+                found = type
+            }
+        }
+        return found!
+    }
+
+    /// Appends what `auparse_do_interpretation` returns for the field, from the cache when the
+    /// same interpretation was made before. Its result depends on the field's ENRICHED name when
+    /// the record has one (and it is not `unknown-…`), else on the type, name and value, the
+    /// machine and system call, and for a0–a3 on the system call's first two arguments.
+    private mutating func appendInterpretation(type: Int32, data: inout CAuparse_idata, into output: inout [UInt8]) {
+        keyBuffer.removeAll(keepingCapacity: true)
+        let enriched = enrichedValue(for: data.name!)
+        if let enriched, !enriched.starts(with: "unknown-".utf8) {
+            keyBuffer.append(2)
+            withUnsafeBytes(of: type) { keyBuffer.append(contentsOf: $0) }
+            keyBuffer.append(contentsOf: enriched)
+        } else {
+            keyBuffer.append(3)
+            withUnsafeBytes(of: type) { keyBuffer.append(contentsOf: $0) }
+            withUnsafeBytes(of: data.machine) { keyBuffer.append(contentsOf: $0) }
+            withUnsafeBytes(of: data.syscall) { keyBuffer.append(contentsOf: $0) }
+            if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
+                withUnsafeBytes(of: data.a0) { keyBuffer.append(contentsOf: $0) }
+                withUnsafeBytes(of: data.a1) { keyBuffer.append(contentsOf: $0) }
+            }
+            appendCString(data.name!, to: &keyBuffer)
+            keyBuffer.append(0)
+            appendCString(data.val!, to: &keyBuffer)
+        }
+        let useList = enriched != nil && currentInterp != nil
+        let data = data
+        keyBuffer.withUnsafeBytes { key in
+            let hash = InterpretationCache.hash(key)
+            if cache.append(key, hash: hash, to: &output) { return }
+            if useList { CAuparse_load_interpretations(currentInterp!) }
+            var copy = data
+            let out = CAuparse_interpret(type, &copy, AUPARSE_ESC_TTY)
+            if useList { CAuparse_free_interpretations() }
+            let start = output.count
+            if let out {
+                appendCString(out, to: &output)
+                free(out)
+            } else {
+                output.append(contentsOf: "(null)".utf8)
+            }
+            output.withUnsafeBytes { cache.store(key, hash: hash, value: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        }
+    }
+
+    /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
+    /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
+    /// wins; a SOCKADDR's `SADDR={ … }` whole).
+    private func enrichedValue(for name: UnsafePointer<CChar>) -> ArraySlice<UInt8>? {
+        guard !enrichedNames.isEmpty else { return nil }
+        let length = strlen(name)
+        for entry in enrichedNames where entry.name.count == length {
+            var same = true
+            for offset in 0..<length where enrichment[entry.name.lowerBound + offset] != UInt8(bitPattern: name[offset]) {
+                same = false
+                break
+            }
+            if same { return enrichment[entry.value] }
+        }
+        return nil
+    }
+
+    /// Reads the record's ENRICHED part into `enrichment` / `enrichedNames` (names lower-cased).
+    private mutating func loadEnrichment(_ interp: UnsafeMutablePointer<CChar>?) {
+        enrichment.removeAll(keepingCapacity: true)
+        enrichedNames.removeAll(keepingCapacity: true)
+        currentInterp = interp
+        guard let interp else { return }
+        let length = strlen(interp)
+        interp.withMemoryRebound(to: UInt8.self, capacity: length) { enrichment.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        if enrichment.starts(with: "SADDR=".utf8) {
+            if let brace = enrichment.firstIndex(of: UInt8(ascii: "{")), enrichment[brace...].contains(UInt8(ascii: "}")) {
+                enrichment.append(contentsOf: "saddr".utf8)
+                enrichedNames.append((enrichment.count - 5..<enrichment.count, brace..<length))
+            }
+            return
+        }
+        var index = 0
+        while index < length {
+            while index < length && enrichment[index] == 0x20 { index += 1 }
+            let tokenStart = index
+            while index < length && enrichment[index] != 0x20 { index += 1 }
+            guard tokenStart < index, let equals = enrichment[tokenStart..<index].firstIndex(of: UInt8(ascii: "=")) else { continue }
+            for position in tokenStart..<equals where enrichment[position] >= 0x41 && enrichment[position] <= 0x5A {
+                enrichment[position] += 0x20
+            }
+            enrichedNames.append((tokenStart..<equals, (equals + 1)..<index))
         }
     }
 
