@@ -88,6 +88,10 @@ let package = Package(
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditInterpretationTests",
+            dependencies: ["AuditInterpretation", "AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict
+        ),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(
