@@ -92,6 +92,7 @@ let package = Package(
             name: "AuditInterpretationTests",
             dependencies: ["AuditInterpretation", "AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict
         ),
+        .testTarget(name: "AuditFollowTests", dependencies: ["AuditFollow", "AuditEvents", "AuditTestKit"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(
