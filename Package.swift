@@ -108,7 +108,7 @@ let package = Package(
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.
         .testTarget(
             name: "SwiftAuditdTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink"],
+            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink", "AuditdGoldenLogs"],
             swiftSettings: strict
         ),
         .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "KernelTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
