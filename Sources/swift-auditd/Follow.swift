@@ -74,7 +74,14 @@ struct Follow: ParsableCommand {
                     StandardError.write("swift-auditd follow: cannot read \(configurationDirectory)/auditd.conf (\(error)): reading \(AuditdConfiguration.defaultLogFile)\n")
                 }
             }
-            signal(SIGPIPE, SIG_DFL)
+            // A reader ends on Ctrl-C, kill or a closed pipe, whatever its parent blocked or ignored.
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            for number in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
+                signal(number, SIG_DFL)
+                sigaddset(&signals, number)
+            }
+            sigprocmask(SIG_UNBLOCK, &signals, nil)
             let session = FollowSession(
                 path: path ?? AuditdConfiguration.defaultLogFile, follow: !noFollow, format: format, filter: filter,
                 timeoutSeconds: timeout, note: { StandardError.write("swift-auditd follow: \($0)\n") })
