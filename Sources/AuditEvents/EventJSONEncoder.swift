@@ -11,6 +11,7 @@ import CAudit
 /// decoded. Written on bytes, without Foundation; any byte gets through (see `JSONText`).
 public struct EventJSONEncoder {
     private var scratch: [UInt8] = []
+    private var encodedNames = EncodedNameCache()
 
     public init() {}
 
@@ -63,14 +64,21 @@ public struct EventJSONEncoder {
             first = false
             JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[name]), to: &output)
             output.append(UInt8(ascii: ":"))
-            let encoded = Self.isEncodedString(bytes, name, isExecve: isExecve)
-            let text = Self.text(bytes, value, hexEncoded: encoded)
-            text.withUnsafeBufferPointer { JSONText.appendString($0, to: &output) }
+            // Most values are written straight from the line; only hex-encoded ones pass through a
+            // buffer, and only PROCTITLE, EXECVE and SOCKADDR keep a copy.
+            let encoded = encodedNames.contains(bytes, name, isExecve: isExecve) && FieldText.isHex(bytes, value)
+            if encoded {
+                decodeHex(bytes, value)
+                scratch.withUnsafeBufferPointer { JSONText.appendString($0, to: &output) }
+            } else {
+                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[Self.unquoted(bytes, value)]), to: &output)
+            }
             if record.type == Self.proctitleType && FieldText.equals(bytes, name, "proctitle") {
+                let text = encoded ? scratch : Array(bytes[Self.unquoted(bytes, value)])
                 argv = text.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
                 if argv.last?.isEmpty == true { argv.removeLast() }
             } else if isExecve && Self.isArgument(bytes, name) {
-                argv.append(text)
+                argv.append(encoded ? scratch : Array(bytes[Self.unquoted(bytes, value)]))
             } else if record.type == Self.sockaddrType && FieldText.equals(bytes, name, "saddr") && FieldText.isHex(bytes, value) {
                 socketAddress = FieldText.decodeHex(bytes, value)
             }
@@ -96,24 +104,33 @@ public struct EventJSONEncoder {
                 firstName = false
                 JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[name]), to: &output)
                 output.append(UInt8(ascii: ":"))
-                Self.text(bytes, value, hexEncoded: false).withUnsafeBufferPointer { JSONText.appendString($0, to: &output) }
+                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[Self.unquoted(bytes, value)]), to: &output)
             }
             output.append(UInt8(ascii: "}"))
         }
         output.append(UInt8(ascii: "}"))
     }
 
-    /// A value's text: without its quotes, or decoded from hex when the field is one auditd
-    /// hex-encodes (`hexEncoded`) and the value is hex.
-    static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ value: Range<Int>, hexEncoded: Bool) -> [UInt8] {
+    /// A value without its quotes, if it has them.
+    @inline(__always)
+    static func unquoted(_ bytes: UnsafeBufferPointer<UInt8>, _ value: Range<Int>) -> Range<Int> {
         if value.count >= 2 {
             let quote = bytes[value.lowerBound]
             if (quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'")) && bytes[value.upperBound - 1] == quote {
-                return Array(bytes[(value.lowerBound + 1)..<(value.upperBound - 1)])
+                return (value.lowerBound + 1)..<(value.upperBound - 1)
             }
         }
-        if hexEncoded && FieldText.isHex(bytes, value) { return FieldText.decodeHex(bytes, value) }
-        return Array(bytes[value])
+        return value
+    }
+
+    /// Decodes a hex run into `scratch`.
+    private mutating func decodeHex(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        scratch.removeAll(keepingCapacity: true)
+        var index = range.lowerBound
+        while index + 1 < range.upperBound {
+            scratch.append(FieldText.nibble(bytes[index]) << 4 | FieldText.nibble(bytes[index + 1]))
+            index += 2
+        }
     }
 
     /// The fields the kernel and libaudit write with `audit_log_untrustedstring` /
@@ -126,9 +143,13 @@ public struct EventJSONEncoder {
 
     static func isEncodedString(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, isExecve: Bool) -> Bool {
         if isExecve && isArgument(bytes, name) { return true }
+        guard let first = name.first.map({ bytes[$0] }), encodedFirstBytes & (1 << UInt64(first & 63)) != 0 else { return false }
         for candidate in encodedNames where FieldText.equals(bytes, name, candidate) { return true }
         return false
     }
+
+    /// The first letters of `encodedNames`, as bits: most names are rejected by one test.
+    static let encodedFirstBytes: UInt64 = encodedNames.reduce(0) { $0 | (1 << UInt64($1.utf8Start[0] & 63)) }
 
     /// `a0`, `a1`, … of an EXECVE record (not `argc`, not `a0_len`; `a0[1]` pieces are parts of one).
     static func isArgument(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Bool {
@@ -139,5 +160,36 @@ public struct EventJSONEncoder {
             return false
         }
         return true
+    }
+}
+
+/// `EventJSONEncoder.isEncodedString`, remembered per name in a small direct-mapped table: a
+/// record's names repeat, and comparing each with the list costs more than the rest of the field.
+struct EncodedNameCache {
+    private struct Entry {
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        var length = -1
+        var encoded = false
+    }
+    private var entries = [Entry](repeating: Entry(), count: 512)
+
+    @inline(__always)
+    mutating func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, isExecve: Bool) -> Bool {
+        if isExecve { return EventJSONEncoder.isEncodedString(bytes, name, isExecve: true) }
+        guard name.count <= 16 else { return EventJSONEncoder.isEncodedString(bytes, name, isExecve: false) }
+        var head: UInt64 = 0, tail: UInt64 = 0
+        var shift: UInt64 = 0
+        for index in name {
+            if shift < 64 { head |= UInt64(bytes[index]) << shift } else { tail |= UInt64(bytes[index]) << (shift - 64) }
+            shift += 8
+        }
+        let mixed = (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ UInt64(name.count)
+        let slot = Int(truncatingIfNeeded: mixed >> 55)
+        let entry = entries[slot]
+        if entry.length == name.count && entry.head == head && entry.tail == tail { return entry.encoded }
+        let encoded = EventJSONEncoder.isEncodedString(bytes, name, isExecve: false)
+        entries[slot] = Entry(head: head, tail: tail, length: name.count, encoded: encoded)
+        return encoded
     }
 }

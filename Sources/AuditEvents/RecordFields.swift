@@ -50,7 +50,7 @@ public enum FieldText {
     }
 
     @inline(__always)
-    static func nibble(_ byte: UInt8) -> UInt8 { byte <= 0x39 ? byte - 0x30 : byte - 0x37 }
+    public static func nibble(_ byte: UInt8) -> UInt8 { byte <= 0x39 ? byte - 0x30 : byte - 0x37 }
 
     /// The bytes a hex run stands for.
     public static func decodeHex(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [UInt8] {
