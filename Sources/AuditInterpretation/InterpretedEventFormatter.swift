@@ -87,6 +87,8 @@ public struct InterpretedEventFormatter {
         _ message: UnsafeMutablePointer<CChar>, interp: UnsafeMutablePointer<CChar>?, type: Int32,
         event: AuditEvent, into output: ByteWriter
     ) {
+        // ausearch reads a0 and a1 off the SYSCALL record before it prints anything (parse_syscall).
+        if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
         var str: UnsafeMutablePointer<CChar>? = message
         if event.node != nil, let space = strchr(message, 0x20) { str = space + 1 }
         guard var ptr = strchr(str!, Int32(UInt8(ascii: "("))) else {
@@ -110,7 +112,6 @@ public struct InterpretedEventFormatter {
         str = close + 1
         appendTime(event.stamp, to: output)
 
-        if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
         loadEnrichment(interp)
         var machine: Int32 = -1
         var syscall: Int32 = -1
