@@ -1,9 +1,14 @@
 import AuditEvents
 import CAudit
 import CAuparse
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// libauparse keeps state in globals (the loaded ENRICHED names, its own caches): formatters on
+/// several threads take turns in it. Calls are rare once a formatter's cache is warm.
+let auparseLock = Mutex<Void>(())
 
 /// Prints events as `ausearch -i` (3.0.9) prints them, byte for byte: a `----` line, then the
 /// records last to first, each with its stamp as local time and every field through libauparse's
@@ -42,6 +47,31 @@ public struct InterpretedEventFormatter {
         // ausearch formats its dates in the user's locale (`setlocale(LC_ALL, "")` in main).
         setlocale(LC_ALL, "")
         tzset()
+    }
+
+    /// The first two arguments of the last SYSCALL record printed, which ausearch interprets later
+    /// records' fields against, in this event or a later one. A formatter that starts in the middle
+    /// of a stream (another thread's share) is given them.
+    public var systemCallArguments: (UInt64, UInt64) {
+        get { (a0, a1) }
+        set { (a0, a1) = newValue }
+    }
+
+    /// `systemCallArguments` after printing `events` from `start`: those of the last SYSCALL
+    /// record printed (an event's records print last to first, so its first SYSCALL record).
+    public static func systemCallArguments(after events: ArraySlice<AuditEvent>, from start: (UInt64, UInt64)) -> (UInt64, UInt64) {
+        var arguments = start
+        var line: [CChar] = []
+        for event in events {
+            guard let last = event.records.last, !(last.type >= firstDaemonType && last.type < syscallType),
+                  let record = event.records.first(where: { $0.type == syscallType }) else { continue }
+            let end = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
+            line.removeAll(keepingCapacity: true)
+            for index in record.line.lowerBound..<end { line.append(CChar(bitPattern: event.bytes[index])) }
+            line.append(0)
+            arguments = line.withUnsafeMutableBufferPointer { firstArguments($0.baseAddress!) }
+        }
+        return arguments
     }
 
     /// Appends the text ausearch -i prints for `event` to `output`.
@@ -147,7 +177,7 @@ public struct InterpretedEventFormatter {
                 str = strchr(value, Int32(UInt8(ascii: ",")))
                 let space = strchr(value, 0x20)
                 if let commaAt = str, let space, commaAt < space {
-                    if CAuparse_field_type(type, name, space) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                    if auparseLock.withLock({ _ in CAuparse_field_type(type, name, space) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = space
                         space.pointee = 0
                         str = space + 1
@@ -157,7 +187,7 @@ public struct InterpretedEventFormatter {
                         comma = true
                     }
                 } else if let commaAt = str, space == nil {
-                    if CAuparse_field_type(type, name, value) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                    if auparseLock.withLock({ _ in CAuparse_field_type(type, name, value) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = nil
                     } else {
                         commaAt.pointee = 0
@@ -260,9 +290,9 @@ public struct InterpretedEventFormatter {
     /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
     private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
         if recordType == Self.trustedAppType || strcmp(name, "acct") == 0 {
-            return CAuparse_field_type(recordType, name, value)
+            return auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) }
         }
-        return fieldTypes.type(recordType, name) { CAuparse_field_type(recordType, name, value) }
+        return fieldTypes.type(recordType, name) { auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) } }
     }
 
     /// Appends what `auparse_do_interpretation` returns for the field, from the cache when the
@@ -294,9 +324,15 @@ public struct InterpretedEventFormatter {
         let hash = InterpretationCache.hash(keyBytes)
         if cache.append(keyBytes, hash: hash, to: output) { return }
         let useList = enriched != nil && currentInterp != nil
-        if useList { CAuparse_load_interpretations(currentInterp!) }
-        let out = CAuparse_interpret(type, &data, AUPARSE_ESC_TTY)
-        if useList { CAuparse_free_interpretations() }
+        let interp = currentInterp
+        var copy = data
+        let address = auparseLock.withLock { _ in
+            if useList { CAuparse_load_interpretations(interp!) }
+            let out = CAuparse_interpret(type, &copy, AUPARSE_ESC_TTY)
+            if useList { CAuparse_free_interpretations() }
+            return UInt(bitPattern: out)  // the caller frees it
+        }
+        let out = UnsafeMutablePointer<CChar>(bitPattern: address)
         let start = output.count
         if let out {
             output.append(cString: out)
