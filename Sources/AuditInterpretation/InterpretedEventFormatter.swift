@@ -304,12 +304,15 @@ public struct InterpretedEventFormatter {
         key.removeAll()
         let enriched = enrichedNames.isEmpty ? nil : enrichedValue(for: data.name!)
         var fixed = (kind: UInt32(3), type: type, machine: data.machine, syscall: data.syscall, a0: UInt64(0), a1: UInt64(0))
-        if let enriched, !enriched.starts(with: "unknown-".utf8) {
+        let known = enriched.map { range in
+            enrichment.withUnsafeBufferPointer { !UnsafeBufferPointer(rebasing: $0[range]).starts(with: "unknown-".utf8) }
+        } ?? false
+        if let enriched, known {
             fixed.kind = 2
             fixed.machine = 0
             fixed.syscall = 0
             withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
-            enriched.withUnsafeBufferPointer { key.append($0) }
+            enrichment.withUnsafeBufferPointer { key.append(UnsafeBufferPointer(rebasing: $0[enriched])) }
         } else {
             if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
                 fixed.a0 = data.a0
@@ -346,18 +349,15 @@ public struct InterpretedEventFormatter {
     /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
     /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
     /// wins; a SOCKADDR's `SADDR={ … }` whole).
-    private func enrichedValue(for name: UnsafePointer<CChar>) -> ArraySlice<UInt8>? {
-        guard !enrichedNames.isEmpty else { return nil }
+    private func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
         let length = strlen(name)
-        for entry in enrichedNames where entry.name.count == length {
-            var same = true
-            for offset in 0..<length where enrichment[entry.name.lowerBound + offset] != UInt8(bitPattern: name[offset]) {
-                same = false
-                break
+        let first = UInt8(bitPattern: name[0])
+        return enrichment.withUnsafeBufferPointer { bytes -> Range<Int>? in
+            for entry in enrichedNames where entry.name.count == length && bytes[entry.name.lowerBound] == first {
+                if memcmp(bytes.baseAddress! + entry.name.lowerBound, name, length) == 0 { return entry.value }
             }
-            if same { return enrichment[entry.value] }
+            return nil
         }
-        return nil
     }
 
     /// Reads the record's ENRICHED part into `enrichment` / `enrichedNames` (names lower-cased).
