@@ -117,7 +117,7 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 BINARY ?= .build/release/swift-auditd
 INSTALLED_MAN_PAGES := swift-auditd.8 swift-auditd.run.8 swift-auditd.status.8 swift-auditd.rotate.8 \
-	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8
+	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8 swift-auditd.follow.8
 
 install: build
 	$(MAKE) install-files

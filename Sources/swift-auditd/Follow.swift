@@ -10,8 +10,8 @@ struct Follow: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the log as events: the rotated files, then the live one as it grows.",
         discussion: """
-            Reads FILE.N … FILE.1 and FILE in order, groups their records into events by their \
-            audit(…) stamp (an event ends on its last record, as auditd's tools decide, or \
+            Reads FILE.N ... FILE.1 and FILE in order, groups their records into events by their \
+            audit(SEC.MS:SERIAL) stamp (an event ends on its last record, as auditd's tools decide, or \
             end_of_event_timeout seconds after its last record), and prints the events that match \
             every filter given. Without --no-follow it then follows FILE as the daemon writes it, \
             across rotations, until interrupted. FILE is log_file from auditd.conf unless given.
