@@ -1,3 +1,4 @@
+import AuditEvents
 #if canImport(Glibc)
 import Glibc
 #endif
