@@ -66,10 +66,15 @@ public struct InterpretedEventFormatter {
             guard let last = event.records.last, !(last.type >= firstDaemonType && last.type < syscallType),
                   let record = event.records.first(where: { $0.type == syscallType }) else { continue }
             let end = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
-            line.removeAll(keepingCapacity: true)
-            for index in record.line.lowerBound..<end { line.append(CChar(bitPattern: event.bytes[index])) }
-            line.append(0)
-            arguments = line.withUnsafeMutableBufferPointer { firstArguments($0.baseAddress!) }
+            let length = end - record.line.lowerBound
+            if line.count < length + 1 { line = [CChar](repeating: 0, count: length + 1) }
+            arguments = line.withUnsafeMutableBufferPointer { buffer in
+                event.bytes.withUnsafeBytes { bytes in
+                    UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: bytes.baseAddress! + record.line.lowerBound, byteCount: length)
+                }
+                buffer[length] = 0
+                return firstArguments(buffer.baseAddress!)
+            }
         }
         return arguments
     }
