@@ -24,9 +24,8 @@ final class CapturedLog: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
-                 source: String, file: String, function: String, line: UInt) {
-            log.entries.withLock { $0.append("\(level): \(message)") }
+        func log(event: LogEvent) {
+            log.entries.withLock { $0.append("\(event.level): \(event.message)") }
         }
     }
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <poll.h>
 #include <linux/netlink.h>
 #include <linux/audit.h>
 
@@ -60,6 +61,11 @@ uint32_t CAudit_netlink_port_id(int fd);
 /// Sends `length` bytes from a netlink socket to the netlink port `port_id` (0 is the kernel).
 /// Tests use a non-zero port id to forge a record from another process. Returns bytes sent or -1.
 ssize_t CAudit_send_to_port(int fd, const void *bytes, size_t length, uint32_t port_id);
+
+/// Waits for `count` descriptors as `poll`, for at most `timeout_ns` nanoseconds (negative: no limit),
+/// with `ppoll`, which the Glibc module does not export without _GNU_SOURCE. The record loop waits
+/// for fractions of a millisecond, which `poll`'s milliseconds cannot say.
+int CAudit_poll_nanoseconds(struct pollfd *fds, unsigned long count, int64_t timeout_ns);
 
 /// `pidfd_open(pid, 0)`: a descriptor that names one process, whatever later reuses its pid.
 /// Returns the descriptor or -1 with `errno` set (ENOSYS before Linux 5.3). Exists because

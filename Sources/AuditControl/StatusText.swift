@@ -1,3 +1,4 @@
+import AuditDaemon
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
