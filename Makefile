@@ -9,7 +9,9 @@
 #   make test-systemd  as root: boot a debootstrapped Debian 12 under qemu with systemd as PID 1 and
 #                   swift-auditd.service enabled; check the unit, the kernel's pid and the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
-#               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
+#               then the fake-kernel replay of 1M records, then follow against ausearch on a 1 GiB log
+#               (Benchmarks/; not part of make test or CI)
+#   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
 #   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
 #               remote listener (Benchmarks/remote-bench.py; no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
@@ -20,7 +22,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-remote bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-remote bench-tools install install-files uninstall man
 
 all: build
 
@@ -104,6 +106,14 @@ bench: deps bench-tools
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
+	python3 Benchmarks/events-bench.py --size-mib $(EVENTS_LOG_MIB)
+
+# Only follow against ausearch (issue 13): a log of EVENTS_LOG_MIB MiB made from the golden one, read
+# by ausearch -i and by follow in each format; no kernel, no root (Benchmarks/events-bench.py).
+EVENTS_LOG_MIB ?= 1024
+bench-events: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
+	python3 Benchmarks/events-bench.py --size-mib $(EVENTS_LOG_MIB)
 
 # Remote logging (issue 12): REMOTE_RECORDS records from each count of audisp-remote clients in
 # REMOTE_CLIENTS into Debian's auditd (local_events = no) and into the listener alone
@@ -125,7 +135,7 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 BINARY ?= .build/release/swift-auditd
 INSTALLED_MAN_PAGES := swift-auditd.8 swift-auditd.run.8 swift-auditd.status.8 swift-auditd.rotate.8 \
-	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8
+	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8 swift-auditd.follow.8
 
 install: build
 	$(MAKE) install-files

@@ -41,6 +41,15 @@ let package = Package(
         .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", "AuditSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
         // Line formatting and the log file.
         .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol", "AuditSystem"], swiftSettings: recordPath),
+        // Records grouped into events by stamp (issue 13), for follow and the exporters; off the
+        // daemon's record path.
+        .target(name: "AuditEvents", dependencies: ["CAudit"], swiftSettings: recordPath),
+        // libauparse's field interpreter (ausearch -i's), declared as its uninstalled header does.
+        .target(name: "CAuparse", linkerSettings: [.linkedLibrary("auparse")]),
+        // Events printed as `ausearch -i` prints them.
+        .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: recordPath),
+        // `swift-auditd follow`: the log and its rotations read and followed, as events.
+        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: recordPath),
         // The remote-logging wire protocol (audisp-remote's "managed" frames), the listener's
         // settings and its DAEMON_ACCEPT/DAEMON_CLOSE texts. No syscalls, no dependencies.
         .target(name: "RemoteProtocol", swiftSettings: recordPath),
@@ -86,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditControl", "AuditDaemon",
+                "AuditControl", "AuditDaemon", "AuditEvents", "AuditFollow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -131,6 +140,12 @@ let package = Package(
             dependencies: ["AuditDispatch", "AuditTestKit", "AuditLog", "AuditProtocol", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")], swiftSettings: strict
         ),
+        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditInterpretationTests",
+            dependencies: ["AuditInterpretation", "AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict
+        ),
+        .testTarget(name: "AuditFollowTests", dependencies: ["AuditFollow", "AuditEvents", "AuditTestKit"], swiftSettings: strict),
         .testTarget(name: "RemoteProtocolTests", dependencies: ["RemoteProtocol"], swiftSettings: strict),
         .testTarget(
             name: "AuditRemoteTests",
@@ -157,7 +172,7 @@ let package = Package(
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.
         .testTarget(
             name: "SwiftAuditdTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink"],
+            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink", "AuditdGoldenLogs"],
             swiftSettings: strict
         ),
         .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "KernelTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
