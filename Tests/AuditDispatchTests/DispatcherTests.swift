@@ -104,6 +104,10 @@ struct DispatcherTests {
         let dispatcher = try bench.start()
         let pid = try #require(bench.status("capture.conf")?.pid)
         #expect(pid > 0)
+        // No descriptor of the daemon's leaks into a plugin: its socket as standard input,
+        // standard output and error, nothing else.
+        #expect(eventually { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd"))?.sorted() == ["0", "1", "2"] },
+                "\((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [])")
         bench.dispatch(1000)
         #expect(eventually { bench.lines("out.txt").count == 1000 })
         #expect(bench.lines("out.txt") == Self.expectedLines(1...1000))
