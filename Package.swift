@@ -130,7 +130,7 @@ let package = Package(
         // audited thread every counted system call is made on.
         .target(
             name: "KernelTestKit",
-            dependencies: ["AuditTestKit", "AuditNetlink", "AuditProtocol", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuditTestKit", "AuditNetlink", "AuditProtocol", "AuditSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 

@@ -113,17 +113,15 @@ public struct AuditdConfiguration: Sendable, Equatable {
     /// The configuration file's bytes, or nil when it does not exist; refused unless it is a
     /// regular file owned by root (or by the user running the daemon) that others cannot write.
     static func readConfigurationFile(_ path: String) throws(AuditDaemonError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
+        guard let file = Descriptor.open(path, O_RDONLY | O_NOFOLLOW) else {
             if errno == ENOENT { return nil }
             if errno == ELOOP {
                 throw AuditDaemonError(.configuration, "Error - \(path) is a symbolic link; auditd.conf is opened without following links")
             }
             throw AuditDaemonError(.configuration, "Error opening config file \(path) (\(Errno(errno).description))")
         }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else {
+        guard fstat(file.rawValue, &info) == 0 else {
             throw AuditDaemonError(.configuration, "Error fstat'ing config file \(path) (\(Errno(errno).description))")
         }
         guard info.st_uid == 0 || info.st_uid == geteuid() else {
@@ -135,18 +133,16 @@ public struct AuditdConfiguration: Sendable, Equatable {
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw AuditDaemonError(.configuration, "Error - \(path) is not a regular file")
         }
-        return try readAll(fd, path: path)
+        return try readAll(file.rawValue, path: path)
     }
 
     /// The whole file, or nil when it does not exist.
     static func readFile(_ path: String) throws(AuditDaemonError) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
+        guard let file = Descriptor.open(path, O_RDONLY | O_NOFOLLOW) else {
             if errno == ENOENT { return nil }
             throw AuditDaemonError(.configuration, "cannot open \(path): \(Errno(errno).description)")
         }
-        defer { close(fd) }
-        return String(decoding: try readAll(fd, path: path), as: UTF8.self)
+        return String(decoding: try readAll(file.rawValue, path: path), as: UTF8.self)
     }
 
     private static func readAll(_ fd: Int32, path: String) throws(AuditDaemonError) -> [UInt8] {

@@ -11,14 +11,14 @@ public enum ProcessTuning {
     /// `CAP_SYS_RESOURCE`; without it the daemon says so and goes on. Returns whether it worked.
     @discardableResult
     public static func protectFromOOMKiller(logger: Logger) -> Bool {
-        let fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)
-        var code = errno
-        if fd >= 0 {
+        var code: Int32
+        if let file = Descriptor.open("/proc/self/oom_score_adj", O_WRONLY) {
             let value = Array("-1000".utf8)
-            let written = value.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let written = value.withUnsafeBytes { write(file.rawValue, $0.baseAddress, $0.count) }
             code = errno
-            close(fd)
             if written == value.count { return true }
+        } else {
+            code = errno
         }
         logger.warning("cannot set oom_score_adj to -1000: \(Errno(code).description); the OOM killer may pick the audit daemon")
         return false

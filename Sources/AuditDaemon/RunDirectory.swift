@@ -80,15 +80,16 @@ public struct RunDirectory: Sendable, Equatable {
     private func write(_ text: String, to target: String, mode: mode_t) throws(AuditDaemonError) {
         let temporary = target + ".new"
         unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(Errno(errno).description)")
-        }
         let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let code = errno
-        _ = fchmod(fd, mode)  // the umask must not decide who may read it
-        close(fd)
+        let (written, code): (Int, Int32)
+        do {
+            guard let file = Descriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode) else {
+                throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(Errno(errno).description)")
+            }
+            written = bytes.withUnsafeBytes { Glibc.write(file.rawValue, $0.baseAddress, $0.count) }
+            code = errno
+            _ = fchmod(file.rawValue, mode)  // the umask must not decide who may read it
+        }  // closed here, before the rename
         guard written == bytes.count else {
             unlink(temporary)
             throw AuditDaemonError(.startFailure, "cannot write \(temporary): \(Errno(written < 0 ? code : ENOSPC).description)")

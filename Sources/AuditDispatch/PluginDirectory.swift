@@ -48,9 +48,10 @@ public struct PluginDirectory: Sendable {
 
     /// Reads and checks one plugin file.
     static func loadFile(_ file: String) throws(PluginConfigurationError) -> Entry {
-        let fd = open(file, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot open (\(Errno(errno)))") }
-        defer { close(fd) }
+        guard let opened = Descriptor.open(file, O_RDONLY) else {
+            throw PluginConfigurationError(file: file, line: 0, "cannot open (\(Errno(errno)))")
+        }
+        let fd = opened.rawValue
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw PluginConfigurationError(file: file, line: 0, "cannot fstat (\(Errno(errno)))") }
         guard status.st_uid == 0 else { throw PluginConfigurationError(file: file, line: 0, "not owned by root") }

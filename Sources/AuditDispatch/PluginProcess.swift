@@ -24,10 +24,12 @@ final class PluginProcess {
             throw SystemCallError("socketpair", errno: errno, subject: program)
         }
         let ours = Descriptor(owning: ends[0])
+        // The plugin's end: duplicated onto its standard input, then closed here when this returns.
+        let theirs = Descriptor(owning: ends[1])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, ends[1], 0)
+        posix_spawn_file_actions_adddup2(&actions, theirs.rawValue, 0)
         CAudit_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -43,7 +45,6 @@ final class PluginProcess {
         var environment: [UnsafeMutablePointer<CChar>?] = [nil]
         var child: pid_t = 0
         let spawned = posix_spawn(&child, program, &actions, &attributes, &argv, &environment)
-        close(ends[1])
         guard spawned == 0 else { throw SystemCallError("execve", errno: spawned, subject: program) }
         pid = child
         let exit = CAudit_pidfd_open(child)

@@ -98,12 +98,10 @@ extension AuditLogWriter {
     }
 
     func makeReadOnlyByName(_ name: String) {
-        let fd = Glibc.open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
+        guard let file = Descriptor.open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return }
         var info = stat()
-        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
-            _ = fchmod(fd, settings.rotatedMode)
+        if fstat(file.rawValue, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
+            _ = fchmod(file.rawValue, settings.rotatedMode)
         }
     }
 

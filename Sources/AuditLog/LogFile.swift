@@ -126,11 +126,10 @@ public enum LogFile {
         guard let group, group != 0 else { return }
         // A reader group: root:group 0750, set on the directory we checked, not on a path
         // someone could swap meanwhile.
-        let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
+        guard let directoryFile = Descriptor.open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else {
             throw AuditLogError("cannot open log directory", cause: SystemCallError("open", errno: errno, subject: directory))
         }
-        defer { close(fd) }
+        let fd = directoryFile.rawValue
         if info.st_gid != group || (geteuid() == 0 && info.st_uid != 0) {
             if fchown(fd, geteuid() == 0 ? 0 : uid_t.max, group) != 0 {
                 throw AuditLogError("cannot give the log directory to group \(group)", cause: SystemCallError("fchown", errno: errno, subject: directory))

@@ -63,21 +63,19 @@ public struct LogFileSet: Sendable, Equatable {
         var failed: [String] = []
         var index = 1
         while index < limit {
-            let fd = Glibc.open(name(index), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            if fd < 0 {
+            guard let file = Descriptor.open(name(index), O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else {
                 if errno == ENOENT { break }
                 failed.append(name(index))
                 index += 1
                 continue
             }
             var info = stat()
-            if fstat(fd, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || !(info.st_uid == 0 || info.st_uid == geteuid()) {
+            if fstat(file.rawValue, &info) != 0 || info.st_mode & S_IFMT != S_IFREG || !(info.st_uid == 0 || info.st_uid == geteuid()) {
                 failed.append(name(index))
             } else {
-                if info.st_mode & 0o7777 != mode, fchmod(fd, mode) != 0 { failed.append(name(index)) }
-                if let group, info.st_gid != group, fchown(fd, uid_t.max, group) != 0 { failed.append(name(index)) }
+                if info.st_mode & 0o7777 != mode, fchmod(file.rawValue, mode) != 0 { failed.append(name(index)) }
+                if let group, info.st_gid != group, fchown(file.rawValue, uid_t.max, group) != 0 { failed.append(name(index)) }
             }
-            close(fd)
             index += 1
         }
         return failed

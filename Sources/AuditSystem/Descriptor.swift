@@ -33,6 +33,13 @@ public final class Descriptor: Sendable {
     }
 
     /// A pipe, both ends close-on-exec, and non-blocking when asked.
+    /// `open(path, flags | O_CLOEXEC, mode)`, retried on `EINTR`: the descriptor, or nil with
+    /// `errno` saying why (the caller decides what a missing file means).
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) -> Descriptor? {
+        let fd = retryingOnInterrupt { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        return fd >= 0 ? Descriptor(owning: fd) : nil
+    }
+
     public static func pipe(nonBlocking: Bool = false) throws(SystemCallError) -> (read: Descriptor, write: Descriptor) {
         var ends: [Int32] = [-1, -1]
         guard Glibc.pipe(&ends) == 0 else { throw SystemCallError("pipe", errno: errno) }

@@ -1,3 +1,4 @@
+import AuditSystem
 import Foundation
 
 /// The machine-wide lock for the kernel's one audit daemon slot and one rule list.
@@ -10,17 +11,13 @@ public final class KernelLock {
     /// How long a test waits for the lock: well inside every real-kernel suite's time limit
     /// (3 minutes a test), so a taken lock ends the test with its reason, not a time-out.
     public static let wait: Duration = .seconds(90)
-    private let descriptor: Int32
+    private let descriptor: Descriptor
 
     /// Takes the lock if it is free now; nil when someone else holds it.
     init?() {
-        let fd = open(Self.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { return nil }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            Glibc.close(fd)
-            return nil
-        }
-        descriptor = fd
+        guard let file = Descriptor.open(Self.path, O_RDWR | O_CREAT, mode: 0o666),
+              flock(file.rawValue, LOCK_EX | LOCK_NB) == 0 else { return nil }
+        descriptor = file
     }
 
     /// Waits up to `timeout` for the lock without blocking a thread; nil when it stayed taken.
@@ -33,8 +30,6 @@ public final class KernelLock {
         }
     }
 
-    deinit {
-        flock(descriptor, LOCK_UN)
-        Glibc.close(descriptor)
-    }
+    /// Closing the descriptor lets the lock go.
+    deinit { flock(descriptor.rawValue, LOCK_UN) }
 }
