@@ -49,7 +49,7 @@ let package = Package(
         // Events printed as `ausearch -i` prints them.
         .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: recordPath),
         // `swift-auditd follow`: the log and its rotations read and followed, as events.
-        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: recordPath),
+        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation", "AuditSystem"], swiftSettings: recordPath),
         // The remote-logging wire protocol (audisp-remote's "managed" frames), the listener's
         // settings and its DAEMON_ACCEPT/DAEMON_CLOSE texts. No syscalls, no dependencies.
         .target(name: "RemoteProtocol", swiftSettings: recordPath),

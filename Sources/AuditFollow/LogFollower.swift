@@ -1,4 +1,5 @@
 import AuditEvents
+import AuditSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,8 @@ public final class LogFollower {
 
     /// A file open for reading, and which one it is.
     struct OpenFile {
-        var descriptor: Int32
+        /// Closed when the last copy of the value goes.
+        var descriptor: Descriptor
         var name: String
         var device: UInt64
         var inode: UInt64
@@ -44,17 +46,15 @@ public final class LogFollower {
         if let live { seen.insert([live.device, live.inode]) }
         for rotated in rotatedFiles() {
             guard let file = open(rotated, quietWhenMissing: true) else { continue }
-            guard seen.insert([file.device, file.inode]).inserted else { close(file.descriptor); continue }
+            guard seen.insert([file.device, file.inode]).inserted else { continue }
             readToEnd(file, line: line)
             endOfFile(file, line: line)
-            close(file.descriptor)
-            if !idle() { if let live { close(live.descriptor) }; return }
+            if !idle() { return }
         }
         guard follow else {
             if let live {
                 readToEnd(live, line: line)
                 endOfFile(live, line: line)
-                close(live.descriptor)
             }
             _ = idle()
             return
@@ -64,11 +64,11 @@ public final class LogFollower {
                 readToEnd(current, line: line)
                 switch whatIsAtPath(comparedTo: current) {
                 case .same(let size):
-                    let offset = lseek(current.descriptor, 0, SEEK_CUR)
+                    let offset = lseek(current.descriptor.rawValue, 0, SEEK_CUR)
                     if offset > size {
                         note("\(current.name) was truncated (now \(size) bytes, read up to \(offset)): reading it again from the start")
                         _ = buffer.takeRemainder()
-                        lseek(current.descriptor, 0, SEEK_SET)
+                        lseek(current.descriptor.rawValue, 0, SEEK_SET)
                     }
                 case .missing:
                     break  // renamed, the new one not made yet: keep reading the old one
@@ -76,7 +76,6 @@ public final class LogFollower {
                     // Rotated: what the daemon wrote before it let go of the old file comes first.
                     readToEnd(current, line: line)
                     endOfFile(current, line: line)
-                    close(current.descriptor)
                     live = open(path, quietWhenMissing: true)
                     if let next = live { current = next; continue }
                 }
@@ -87,7 +86,6 @@ public final class LogFollower {
             if !idle() { break }
             sleep(pollInterval)
         }
-        if let live { close(live.descriptor) }
     }
 
     /// `FILE.1`, `FILE.2`, … as far as they go, oldest (highest number) first.
@@ -105,19 +103,18 @@ public final class LogFollower {
     }
 
     private func open(_ name: String, quietWhenMissing: Bool) -> OpenFile? {
-        let descriptor = Glibc.open(name, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
+        guard let descriptor = Descriptor.open(name, O_RDONLY) else {
             let error = errno
             if error == ENOENT && quietWhenMissing { return nil }
             if error == EACCES || error == EPERM {
-                note("cannot read \(name): \(String(cString: strerror(error))) (the logs are for root and log_group; skipping it)")
+                note("cannot read \(name): \(Errno(error)) (the logs are for root and log_group; skipping it)")
             } else {
-                note("cannot open \(name): \(String(cString: strerror(error)))")
+                note("cannot open \(name): \(Errno(error))")
             }
             return nil
         }
         var status = stat()
-        fstat(descriptor, &status)
+        fstat(descriptor.rawValue, &status)
         return OpenFile(descriptor: descriptor, name: name, device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
     }
 
@@ -132,10 +129,10 @@ public final class LogFollower {
 
     private func readToEnd(_ file: OpenFile, line: (UnsafeBufferPointer<UInt8>) -> Void) {
         while true {
-            let got = buffer.fill { space in read(file.descriptor, space.baseAddress, space.count) }
+            let got = buffer.fill { space in read(file.descriptor.rawValue, space.baseAddress, space.count) }
             if got < 0 {
                 if errno == EINTR { continue }
-                note("cannot read \(file.name): \(String(cString: strerror(errno)))")
+                note("cannot read \(file.name): \(Errno(errno))")
                 return
             }
             while buffer.nextLine(line) != nil {}
