@@ -11,7 +11,9 @@
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
 #               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
-#                   there is none) /etc/audit/auditd.conf; DESTDIR and PREFIX as usual
+#                   there is none) /etc/audit/auditd.conf; the swift-auditd-otlp plugin with (only
+#                   when there are none) its disabled plugins.d file and its configuration;
+#                   DESTDIR and PREFIX as usual
 #   make uninstall  removes what install put there, except /etc/audit/auditd.conf
 #   make man        regenerates man/ from the commands' help (swift-argument-parser's plugin)
 
@@ -32,6 +34,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
 
 # Every test, then the count of skipped ones and their reasons (scripts/test). With
 # SWIFT_AUDITD_REQUIRE_ALL=1 (.ci/run) a test that cannot run here fails instead of skipping.
@@ -106,6 +109,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 BINARY ?= .build/release/swift-auditd
+OTLP_BINARY ?= $(dir $(BINARY))swift-auditd-otlp
 INSTALLED_MAN_PAGES := swift-auditd.8 swift-auditd.run.8 swift-auditd.status.8 swift-auditd.rotate.8 \
 	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8
 
@@ -127,13 +131,27 @@ install-files:
 	else \
 	  install -m 0640 config/auditd.conf $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf; \
 	fi
+	install -D -m 0755 $(OTLP_BINARY) $(DESTDIR)$(SBINDIR)/swift-auditd-otlp
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf"; \
+	else \
+	  sed -e 's|/usr/sbin/swift-auditd-otlp|$(SBINDIR)/swift-auditd-otlp|' -e 's|/etc/audit/|$(SYSCONFDIR)/audit/|' \
+	    config/plugins.d/swift-auditd-otlp.conf > $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf; \
+	  chmod 0640 $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf; \
+	fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf"; \
+	else \
+	  install -m 0640 config/swift-auditd-otlp.conf $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf; \
+	fi
 	@echo "installed; as root: systemd-tmpfiles --create swift-auditd.conf && systemctl daemon-reload && systemctl enable --now swift-auditd"
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/swift-auditd $(DESTDIR)$(UNITDIR)/swift-auditd.service \
+	rm -f $(DESTDIR)$(SBINDIR)/swift-auditd $(DESTDIR)$(SBINDIR)/swift-auditd-otlp $(DESTDIR)$(UNITDIR)/swift-auditd.service \
 	  $(DESTDIR)$(TMPFILESDIR)/swift-auditd.conf
 	cd $(DESTDIR)$(MANDIR)/man8 2>/dev/null && rm -f $(INSTALLED_MAN_PAGES) || true
-	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf and the logs in place"
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf, the swift-auditd-otlp configuration and the logs in place"
 
 # The man pages, one per command, made from the same text as --help.
 man:
