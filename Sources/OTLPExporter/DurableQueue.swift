@@ -121,6 +121,9 @@ public final class DurableQueue: @unchecked Sendable {
                         dropped += 1
                         continue
                     case .dropOldest:
+                        // What this call buffered is older than the event in hand: written first,
+                        // it can be dropped like the rest.
+                        try write(&buffer, frames: &frames)
                         while usedBytes + bufferedBytes + size > maxBytes, let oldest = pending.popFirst() {
                             usedBytes -= oldest.size
                             dropped += 1

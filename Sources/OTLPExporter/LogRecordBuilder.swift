@@ -58,7 +58,8 @@ struct LogRecordBuilder: Sendable {
         let ordered = records.filter { $0.typeName == "SYSCALL" } + records.filter { $0.typeName != "SYSCALL" }
         let fields = ordered.map { RecordFields($0.body) }
         for name in Self.subjectFields {
-            guard let value = fields.lazy.compactMap({ $0.first(name) }).first, value != "(null)" else { continue }
+            // `key=(null)` on the SYSCALL record means no rule key; a CONFIG_CHANGE may still name one.
+            guard let value = fields.lazy.compactMap({ $0.first(name) }).first(where: { $0 != "(null)" }) else { continue }
             if Self.integerFields.contains(name), let number = Int64(value) {
                 attributes.append(.integer("audit." + name, number))
             } else {

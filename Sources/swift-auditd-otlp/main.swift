@@ -5,6 +5,14 @@ import OTLPExporter
 // swift-auditd-otlp CONFIG: the audisp plugin that exports audit events over OTLP/HTTP. auditd
 // starts it with the `args` of its plugins.d file (at most two arguments in 3.0.9); this one
 // takes one, its own configuration file, and reads auditd's string format on standard input.
+// A parent may start us with signals blocked (the mask is inherited across exec); SIGTERM must
+// reach the handler Exporter installs. Done first, on the main thread, before any other starts.
+var stopSignals = sigset_t()
+sigemptyset(&stopSignals)
+sigaddset(&stopSignals, SIGTERM)
+sigaddset(&stopSignals, SIGHUP)
+pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
     handler.logLevel = ProcessInfo.processInfo.environment["SWIFT_AUDITD_OTLP_DEBUG"] == nil ? .info : .debug
