@@ -9,7 +9,8 @@
 #   make test-systemd  as root: boot a debootstrapped Debian 12 under qemu with systemd as PID 1 and
 #                   swift-auditd.service enabled; check the unit, the kernel's pid and the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
-#               then the fake-kernel replay of 1M records (Benchmarks/; not part of make test or CI)
+#               then the fake-kernel replay of 1M records, then the OTLP exporter into a local
+#               receiver (make bench-otlp alone; Benchmarks/; not part of make test or CI)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf; the swift-auditd-otlp plugin with (only
 #                   when there are none) its disabled plugins.d file and its configuration;
@@ -20,7 +21,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-otlp bench-tools install install-files uninstall man
 
 all: build
 
@@ -98,6 +99,16 @@ bench: deps bench-tools
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
+	$(MAKE) bench-otlp
+
+# The exporter's case alone (Benchmarks/otlp-bench.py): swift-auditd-otlp fed OTLP_BENCH_EVENTS
+# recorded ENRICHED events at full rate into the local Python receiver; events/s and CPU per event,
+# against swift-auditd's ENRICHED rate (OTLP_DAEMON_RATE, events/s; default the README's figure).
+OTLP_BENCH_EVENTS ?= 200000
+OTLP_DAEMON_RATE ?=
+bench-otlp: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
+	python3 Benchmarks/otlp-bench.py --events $(OTLP_BENCH_EVENTS) $(if $(OTLP_DAEMON_RATE),--daemon-rate $(OTLP_DAEMON_RATE))
 
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
 # DESTDIR stages the whole tree elsewhere (packaging, tests).
