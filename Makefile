@@ -9,8 +9,10 @@
 #   make test-systemd  as root: boot a debootstrapped Debian 12 under qemu with systemd as PID 1 and
 #                   swift-auditd.service enabled; check the unit, the kernel's pid and the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
-#               then the fake-kernel replay of 1M records, then the OTLP exporter into a local
-#               receiver (make bench-otlp alone; Benchmarks/; not part of make test or CI)
+#               then the fake-kernel replay of 1M records, then follow against ausearch on a 1 GiB log,
+#               then the OTLP exporter into a local receiver (Benchmarks/; not part of make test or CI)
+#   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
+#   make bench-otlp    only swift-auditd-otlp into a local OTLP receiver (Benchmarks/otlp-bench.py; no root)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf; the swift-auditd-otlp plugin with (only
 #                   when there are none) its disabled plugins.d file and its configuration;
@@ -21,7 +23,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-otlp bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-otlp bench-tools install install-files uninstall man
 
 all: build
 
@@ -99,7 +101,15 @@ bench: deps bench-tools
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-replay
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
+	python3 Benchmarks/events-bench.py --size-mib $(EVENTS_LOG_MIB)
 	$(MAKE) bench-otlp
+
+# Only follow against ausearch (issue 13): a log of EVENTS_LOG_MIB MiB made from the golden one, read
+# by ausearch -i and by follow in each format; no kernel, no root (Benchmarks/events-bench.py).
+EVENTS_LOG_MIB ?= 1024
+bench-events: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
+	python3 Benchmarks/events-bench.py --size-mib $(EVENTS_LOG_MIB)
 
 # The exporter's case alone (Benchmarks/otlp-bench.py): swift-auditd-otlp fed OTLP_BENCH_EVENTS
 # recorded ENRICHED events at full rate into the local Python receiver; events/s and CPU per event,

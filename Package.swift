@@ -41,6 +41,15 @@ let package = Package(
         .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
         // Line formatting and the log file.
         .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: recordPath),
+        // Records grouped into events by stamp (issue 13), for follow and the exporters; off the
+        // daemon's record path.
+        .target(name: "AuditEvents", dependencies: ["CAudit"], swiftSettings: recordPath),
+        // libauparse's field interpreter (ausearch -i's), declared as its uninstalled header does.
+        .target(name: "CAuparse", linkerSettings: [.linkedLibrary("auparse")]),
+        // Events printed as `ausearch -i` prints them.
+        .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: recordPath),
+        // `swift-auditd follow`: the log and its rotations read and followed, as events.
+        .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: recordPath),
         // Configuration, lifecycle, signals, the receive-and-write loop.
         .target(
             name: "AuditDaemon",
@@ -53,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditDaemon",
+                "AuditDaemon", "AuditEvents", "AuditFollow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -99,6 +108,12 @@ let package = Package(
         ),
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
+        .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditInterpretationTests",
+            dependencies: ["AuditInterpretation", "AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict
+        ),
+        .testTarget(name: "AuditFollowTests", dependencies: ["AuditFollow", "AuditEvents", "AuditTestKit"], swiftSettings: strict),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(
@@ -114,7 +129,7 @@ let package = Package(
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.
         .testTarget(
             name: "SwiftAuditdTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink"],
+            dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink", "AuditdGoldenLogs"],
             swiftSettings: strict
         ),
         // The plugin's parts, and the plugin process against a Python OTLP receiver (opentelemetry-proto).

@@ -20,7 +20,7 @@ struct SwiftAuditd: ParsableCommand {
             'auditctl --signal TERM|HUP|USR1|USR2|CONT' works on swift-auditd too.
             """,
         version: SwiftAuditdVersion.current,
-        subcommands: [Run.self, Status.self, Rotate.self, Reload.self, Resume.self, Stop.self],
+        subcommands: [Run.self, Status.self, Rotate.self, Reload.self, Resume.self, Stop.self, Follow.self],
         defaultSubcommand: Run.self
     )
 

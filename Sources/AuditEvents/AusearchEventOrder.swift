@@ -1,0 +1,183 @@
+/// Groups log lines into events exactly as ausearch 3.0.9 does, and hands them out in its order, so
+/// that a formatter fed from it prints what `ausearch` prints (`src/ausearch-lol.c` at v3.0.9).
+///
+/// The differences from `EventAssembler` are ausearch's, kept on purpose:
+/// - an event is complete only when *another* event opens and either the first record's type is a
+///   one-record type (`EventEndRule.endsAtFirstRecordInAusearch309`) or the new record is stamped
+///   `end_of_event_timeout` seconds later; or when the input ends;
+/// - events come out by stamp: the lowest-stamped event still held goes first, and only once it is
+///   complete, so a complete event waits behind an earlier one still gathering records;
+/// - a record whose stamp matches a complete event opens a new event with the same stamp.
+///
+/// Memory: an event that never completes is held until a record `timeout` seconds later or the end
+/// of input, as in ausearch; `limits.openEvents` caps the events held at once (the lowest is then
+/// completed early and counted as evicted).
+public struct AusearchEventOrder {
+    public let timeoutSeconds: Int64
+    public let limits: AssemblyLimits
+    public private(set) var counters = AssemblyCounters()
+    private var types = MessageTypeLookup()
+    /// Events still gathering records, by stamp and node: the index of their slot.
+    private var building: [EventKey: Int] = [:]
+    private var slots: [Slot?] = []
+    private var freeSlots: [Int] = []
+    /// Every held event (building or complete), lowest stamp first; ties in the order they opened.
+    private var byStamp = MinHeap<StampEntry>()
+    /// Building events by the second of their stamp, for the timeout.
+    private var bySecond = MinHeap<SecondEntry>()
+    private var ready = FIFO<AuditEvent>()
+    private var nextSequence: UInt64 = 0
+    /// The slot of the last line's event (no node name): most lines follow a line of their event.
+    private var lastSlot = -1
+    private var lastStamp = EventStamp(seconds: -1, milliseconds: 0, serial: 0)
+
+    @inline(__always)
+    private mutating func remember(_ slot: Int, _ header: RecordHeader) {
+        lastSlot = header.node == nil ? slot : -1
+        lastStamp = header.stamp
+    }
+
+    private struct Slot {
+        var open: OpenEvent
+        var key: EventKey
+        var complete: Bool
+    }
+
+    private struct StampEntry: Comparable {
+        var stamp: EventStamp
+        var sequence: UInt64
+        var slot: Int
+        static func < (a: StampEntry, b: StampEntry) -> Bool {
+            a.stamp != b.stamp ? a.stamp < b.stamp : a.sequence < b.sequence
+        }
+    }
+
+    private struct SecondEntry: Comparable {
+        var seconds: Int64
+        var sequence: UInt64
+        var slot: Int
+        static func < (a: SecondEntry, b: SecondEntry) -> Bool {
+            a.seconds != b.seconds ? a.seconds < b.seconds : a.sequence < b.sequence
+        }
+    }
+
+    public init(timeoutSeconds: Int = 2, limits: AssemblyLimits = AssemblyLimits()) {
+        self.timeoutSeconds = Int64(max(0, timeoutSeconds))
+        self.limits = limits
+    }
+
+    /// Events held (building or complete but waiting behind a lower stamp).
+    public var heldCount: Int { byStamp.count }
+
+    /// Adds one line (without its newline); returns why it is not a record, if it is not.
+    @discardableResult
+    public mutating func add(line: UnsafeBufferPointer<UInt8>, now: Int64 = 0) -> RecordHeader.Malformed? {
+        let header: RecordHeader
+        switch RecordHeader.parse(line, types: &types) {
+        case .success(let parsed): header = parsed
+        case .failure(let why):
+            counters.malformedLines += 1
+            return why
+        }
+        var key: EventKey?
+        var found: Int?
+        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp, slots[lastSlot] != nil, !slots[lastSlot]!.complete {
+            found = lastSlot
+        } else {
+            let made = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
+            key = made
+            found = building[made]
+            if let found { remember(found, header) }
+        }
+        if let index = found {
+            slots[index]!.open.append(header: header, line: line, now: now)
+            let event = slots[index]!.open.event
+            if event.records.count >= limits.recordsPerEvent || event.bytes.count >= limits.bytesPerEvent {
+                counters.oversizedEvents += 1
+                complete(index, as: .oversized)
+            }
+            releaseReady()
+            return nil
+        }
+        // ausearch eats an EOE whose event is already complete.
+        if header.type == EventEndRule.endOfEvent { return nil }
+        let sequence = nextSequence
+        nextSequence += 1
+        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key!, complete: false)
+        let index: Int
+        if let free = freeSlots.popLast() {
+            index = free
+            slots[index] = slot
+        } else {
+            index = slots.count
+            slots.append(slot)
+        }
+        building[key!] = index
+        remember(index, header)
+        byStamp.insert(StampEntry(stamp: header.stamp, sequence: sequence, slot: index))
+        if EventEndRule.endsAtFirstRecordInAusearch309(header.type) {
+            complete(index, as: .lastRecord)
+        } else {
+            bySecond.insert(SecondEntry(seconds: header.stamp.seconds, sequence: sequence, slot: index))
+        }
+        completeEventsOlderThan(seconds: header.stamp.seconds)
+        while byStamp.count > limits.openEvents, let lowest = byStamp.min {
+            if !slots[lowest.slot]!.complete {
+                counters.evictedEvents += 1
+                complete(lowest.slot, as: .evicted)
+            }
+            releaseReady()
+        }
+        releaseReady()
+        return nil
+    }
+
+    /// Completes the events no record came for in the last `end_of_event_timeout` seconds (a live
+    /// log; ausearch itself only reads files).
+    public mutating func endIdleEvents(now: Int64) {
+        let limit = now - timeoutSeconds * 1000
+        for index in building.values where slots[index]!.open.lastActivity <= limit {
+            counters.timedOutEvents += 1
+            complete(index, as: .timeout)
+        }
+        releaseReady()
+    }
+
+    /// Completes every event and releases them all, by stamp: the input is over.
+    public mutating func finish() {
+        for index in Array(building.values) { complete(index, as: .endOfInput) }
+        releaseReady()
+    }
+
+    /// The next event in ausearch's order.
+    public mutating func nextEvent() -> AuditEvent? { ready.removeFirst() }
+
+    private mutating func complete(_ index: Int, as reason: EventEnd) {
+        guard var slot = slots[index], !slot.complete else { return }
+        slot.complete = true
+        if lastSlot == index { lastSlot = -1 }
+        slot.open.event.end = reason
+        building.removeValue(forKey: slot.key)
+        slots[index] = slot
+    }
+
+    private mutating func completeEventsOlderThan(seconds: Int64) {
+        while let oldest = bySecond.min, oldest.seconds + timeoutSeconds <= seconds {
+            _ = bySecond.removeMin()
+            if let slot = slots[oldest.slot], slot.open.sequence == oldest.sequence, !slot.complete {
+                counters.timedOutEvents += 1
+                complete(oldest.slot, as: .timeout)
+            }
+        }
+    }
+
+    /// ausearch's `get_ready_event`, repeated: the lowest-stamped event goes out once it is complete.
+    private mutating func releaseReady() {
+        while let lowest = byStamp.min, let slot = slots[lowest.slot], slot.complete {
+            _ = byStamp.removeMin()
+            ready.append(slot.open.event)
+            slots[lowest.slot] = nil
+            freeSlots.append(lowest.slot)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Byte strings to byte strings, for interpretations already made: most fields of a log repeat
+/// (`uid=0`, `arch=c000003e`, `syscall=59`, `mode=0100755`), and libauparse recomputes each one.
+///
+/// Open addressing on a power-of-two table, keys and values kept in one arena. Bounded: when the
+/// table is three-quarters full or the arena passes `arenaLimit`, everything is forgotten at once.
+struct InterpretationCache {
+    private struct Slot {
+        var hash: UInt64 = 0
+        var keyStart = 0
+        var keyLength = -1
+        var valueStart = 0
+        var valueLength = 0
+    }
+    private var slots: [Slot]
+    private var mask: Int
+    private var used = 0
+    private var arena: [UInt8] = []
+    private let arenaLimit: Int
+
+    init(capacity: Int = 1 << 16, arenaLimit: Int = 16 << 20) {
+        var size = 16
+        while size < capacity { size <<= 1 }
+        slots = [Slot](repeating: Slot(), count: size)
+        mask = size - 1
+        self.arenaLimit = arenaLimit
+        arena.reserveCapacity(1 << 20)
+    }
+
+    @inline(__always)
+    static func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(key.count)
+        var index = 0
+        while index + 8 <= key.count {
+            let word = key.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            index += 8
+        }
+        var last: UInt64 = 0
+        var shift: UInt64 = 0
+        while index < key.count {
+            last |= UInt64(key[index]) << shift
+            shift += 8
+            index += 1
+        }
+        hash = (hash ^ last) &* 0xC4CE_B9FE_1A85_EC53
+        return hash ^ (hash >> 29)
+    }
+
+    /// Appends the value stored for `key` to `output` and returns true, or returns false.
+    @inline(__always)
+    func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: inout [UInt8]) -> Bool {
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[index]
+            if slot.keyLength < 0 { return false }
+            if slot.hash == hash && slot.keyLength == key.count {
+                let same = arena.withUnsafeBytes { memcmp($0.baseAddress! + slot.keyStart, key.baseAddress!, key.count) == 0 }
+                if same {
+                    arena.withUnsafeBufferPointer {
+                        output.append(contentsOf: UnsafeBufferPointer(rebasing: $0[slot.valueStart..<(slot.valueStart + slot.valueLength)]))
+                    }
+                    return true
+                }
+            }
+            index = (index + 1) & mask
+        }
+    }
+
+    mutating func store(_ key: UnsafeRawBufferPointer, hash: UInt64, value: UnsafeRawBufferPointer) {
+        if used * 4 >= slots.count * 3 || arena.count + key.count + value.count > arenaLimit {
+            for index in slots.indices { slots[index].keyLength = -1 }
+            arena.removeAll(keepingCapacity: true)
+            used = 0
+        }
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while slots[index].keyLength >= 0 { index = (index + 1) & mask }
+        let keyStart = arena.count
+        arena.append(contentsOf: key)
+        let valueStart = arena.count
+        arena.append(contentsOf: value)
+        slots[index] = Slot(hash: hash, keyStart: keyStart, keyLength: key.count, valueStart: valueStart, valueLength: value.count)
+        used += 1
+    }
+}

@@ -1,0 +1,445 @@
+import AuditEvents
+import CAudit
+import CAuparse
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints events as `ausearch -i` (3.0.9) prints them, byte for byte: a `----` line, then the
+/// records last to first, each with its stamp as local time and every field through libauparse's
+/// interpreter.
+///
+/// The walk over a record's fields is `src/ausearch-report.c: output_interpreted_record` and
+/// `report_interpret` at v3.0.9, quirks kept: the first field is printed after ` : `; a value
+/// with a `,` before the next space is cut at the comma (MAC labels excepted); `msg=` of a user
+/// record opens the fields inside it; the system call's `a0`/`a1` that other records' fields are
+/// interpreted against are those of the last SYSCALL record printed, even in an earlier event;
+/// an event whose last record is a daemon record (1200–1299) prints only that record.
+///
+/// Not thread-safe: libauparse keeps the loaded ENRICHED names in a global.
+public struct InterpretedEventFormatter {
+    private var scratch: [CChar] = []
+    private var a0: UInt64 = 0
+    private var a1: UInt64 = 0
+    private var detectedMachine: Int32?
+    private var cachedSecond: Int64 = .min
+    private var cachedTime: [UInt8] = []
+    private var cache = InterpretationCache()
+    private var keyBuffer: [UInt8] = []
+    /// The current record's ENRICHED part, names lower-cased, and where each name and value is.
+    private var enrichment: [UInt8] = []
+    private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
+    private var currentInterp: UnsafeMutablePointer<CChar>?
+
+    static let syscallType: Int32 = 1300      // AUDIT_SYSCALL
+    static let seccompType: Int32 = 1326      // AUDIT_SECCOMP
+    static let firstDaemonType: Int32 = 1200  // AUDIT_DAEMON_START
+    static let trustedAppType: Int32 = 1121   // AUDIT_TRUSTED_APP
+
+    public init() {
+        // ausearch formats its dates in the user's locale (`setlocale(LC_ALL, "")` in main).
+        setlocale(LC_ALL, "")
+        tzset()
+    }
+
+    /// Appends the text ausearch -i prints for `event` to `output`.
+    public mutating func format(_ event: AuditEvent, into output: inout [UInt8]) {
+        output.append(contentsOf: "----\n".utf8)
+        guard let last = event.records.last else { return }
+        if last.type >= Self.firstDaemonType && last.type < Self.syscallType {
+            format(last, of: event, into: &output)
+            return
+        }
+        for record in event.records.reversed() { format(record, of: event, into: &output) }
+    }
+
+    private mutating func format(_ record: AuditEvent.Record, of event: AuditEvent, into output: inout [UInt8]) {
+        // ausearch's lnode: the line cut at the 0x1D (message) and what follows it (interp).
+        let messageEnd = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
+        let messageLength = messageEnd - record.line.lowerBound
+        let total = record.line.count
+        var work: [CChar] = []
+        swap(&work, &scratch)
+        defer { swap(&work, &scratch) }
+        if work.count < total + 2 { work = [CChar](repeating: 0, count: total + 2) }
+        work.withUnsafeMutableBufferPointer { buffer in
+            event.bytes.withUnsafeBufferPointer { bytes in
+                let base = buffer.baseAddress!
+                UnsafeMutableRawPointer(base).copyMemory(from: bytes.baseAddress! + record.line.lowerBound, byteCount: total)
+                base[total] = 0
+                base[messageLength] = 0
+                let interp: UnsafeMutablePointer<CChar>? = record.enrichment != nil ? base + messageLength + 1 : nil
+                formatMessage(base, interp: interp, type: record.type, event: event, into: &output)
+            }
+        }
+    }
+
+    private mutating func formatMessage(
+        _ message: UnsafeMutablePointer<CChar>, interp: UnsafeMutablePointer<CChar>?, type: Int32,
+        event: AuditEvent, into output: inout [UInt8]
+    ) {
+        var str: UnsafeMutablePointer<CChar>? = message
+        if event.node != nil, let space = strchr(message, 0x20) { str = space + 1 }
+        guard var ptr = strchr(str!, Int32(UInt8(ascii: "("))) else {
+            writeError("can't find time stamp\n")
+            return
+        }
+        ptr.pointee = 0
+        ptr += 1
+        if type >= 0, let name = CAudit_message_type_name(type) {
+            if let node = event.node { output.append(contentsOf: "node=".utf8); output.append(contentsOf: node); output.append(0x20) }
+            output.append(contentsOf: "type=".utf8)
+            appendCString(name, to: &output)
+            output.append(contentsOf: " msg=audit(".utf8)
+        } else {
+            if let node = event.node { output.append(contentsOf: "node=".utf8); output.append(contentsOf: node); output.append(0x20) }
+            appendCString(str!, to: &output)
+            output.append(UInt8(ascii: "("))
+        }
+        guard let close = strchr(ptr, Int32(UInt8(ascii: ")"))) else { return }
+        close.pointee = 0
+        str = close + 1
+        appendTime(event.stamp, to: &output)
+
+        if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
+        loadEnrichment(interp)
+        var machine: Int32 = -1
+        var syscall: Int32 = -1
+        var found = false
+        var comma = false
+        // ausearch's `ptr` after the loop is NULL only when no `=` was left to find.
+        var noFieldLeft = false
+        while let current = str, current.pointee != 0 {
+            guard let equals = strchr(current, Int32(UInt8(ascii: "="))) else {
+                noFieldLeft = true
+                break
+            }
+            comma = false
+            found = true
+            var name = equals
+            while name.pointee != 0x20 && name > current { name -= 1 }
+            equals.pointee = 0
+            let value = equals + 1
+            appendCString(current, to: &output)
+            output.append(UInt8(ascii: "="))
+            if strcmp(name, "msg") == 0 {
+                str = value
+                continue
+            }
+            if name.pointee == CChar(UInt8(ascii: "'")) { name += 1 }
+            if value.pointee == CChar(UInt8(ascii: "'")) || value.pointee == CChar(UInt8(ascii: "\"")) {
+                str = strchr(value + 1, Int32(value.pointee))
+                if let end = str {
+                    str = end + 1
+                    if str!.pointee != 0 { str!.pointee = 0; str = str! + 1 }
+                }
+            } else {
+                str = strchr(value, Int32(UInt8(ascii: ",")))
+                let space = strchr(value, 0x20)
+                if let commaAt = str, let space, commaAt < space {
+                    if CAuparse_field_type(type, name, space) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                        str = space
+                        space.pointee = 0
+                        str = space + 1
+                    } else {
+                        commaAt.pointee = 0
+                        str = commaAt + 1
+                        comma = true
+                    }
+                } else if let commaAt = str, space == nil {
+                    if CAuparse_field_type(type, name, value) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                        str = nil
+                    } else {
+                        commaAt.pointee = 0
+                        str = commaAt + 1
+                        comma = true
+                    }
+                } else if let space {
+                    space.pointee = 0
+                    str = space + 1
+                }
+            }
+            interpret(name: name, value: value, comma: comma, recordType: type, machine: &machine, syscall: &syscall, into: &output)
+        }
+        loadEnrichment(nil)
+        // safe_print_string(str, 1) ends with its own newline (puts), then comes printf("\n").
+        if !found && noFieldLeft, let rest = str {
+            appendSafe(rest, to: &output)
+            output.append(0x0A)
+        } else if comma {
+            if let rest = str {
+                appendSafe(rest, to: &output)
+                output.append(0x0A)
+            } else {
+                output.append(contentsOf: "(null)".utf8)
+            }
+        }
+        output.append(0x0A)
+    }
+
+    private mutating func interpret(
+        name start: UnsafeMutablePointer<CChar>, value: UnsafeMutablePointer<CChar>, comma: Bool, recordType: Int32,
+        machine: inout Int32, syscall: inout Int32, into output: inout [UInt8]
+    ) {
+        var name = start
+        while name.pointee == 0x20 || name.pointee == CChar(UInt8(ascii: "(")) { name += 1 }
+        if strcmp(name, "acct") == 0 {
+            let length = strlen(value)
+            if length > 0 && value[length - 1] == CChar(UInt8(ascii: ":")) { value[length - 1] = 0 }
+        }
+        let type = fieldType(recordType, name, value)
+        var data = CAuparse_idata()
+        if recordType == Self.syscallType || recordType == Self.seccompType {
+            if machine == -1 {
+                if detectedMachine == nil { detectedMachine = CAudit_detect_machine() }
+                machine = detectedMachine!
+            }
+            if strcmp(name, "arch") == 0 {
+                errno = 0
+                let arch = strtoul(value, nil, 16)
+                if errno != 0 {
+                    output.append(contentsOf: "arch conversion error(".utf8); appendCString(value, to: &output); output.append(contentsOf: ") ".utf8)
+                    return
+                }
+                machine = CAudit_machine_of_arch(UInt32(truncatingIfNeeded: arch))
+            }
+            if syscall < 0 && strcmp(name, "syscall") == 0 {
+                errno = 0
+                let number = strtoul(value, nil, 10)
+                if errno != 0 {
+                    output.append(contentsOf: "syscall conversion error(".utf8); appendCString(value, to: &output); output.append(contentsOf: ") ".utf8)
+                    return
+                }
+                syscall = Int32(truncatingIfNeeded: number)
+            }
+            data.syscall = syscall
+        } else {
+            data.syscall = 0
+        }
+        if type == Int32(AUPARSE_TYPE_UNCLASSIFIED.rawValue) {
+            appendCString(value, to: &output)
+            output.append(comma ? UInt8(ascii: ",") : 0x20)
+            return
+        }
+        data.machine = UInt32(bitPattern: machine)
+        data.a0 = a0
+        data.a1 = a1
+        data.name = UnsafePointer(name)
+        data.val = UnsafePointer(value)
+        data.cwd = nil
+        let start = output.count
+        appendInterpretation(type: type, data: &data, into: &output)
+        if strcmp(name, "key") == 0 {
+            // ausearch prints each key of a multi-key rule (joined by 0x01) as a field of its own.
+            if output[start...].contains(0x01) {
+                let pieces = output[start...].split(separator: 0x01, omittingEmptySubsequences: false).map(Array.init)
+                output.removeSubrange(start...)
+                for (index, piece) in pieces.enumerated() {
+                    if index > 0 { output.append(contentsOf: " key=".utf8) }
+                    output.append(contentsOf: piece)
+                }
+            }
+            output.append(0x20)
+        } else if type != Int32(AUPARSE_TYPE_TTY_DATA.rawValue) {
+            output.append(0x20)
+        }
+    }
+
+    /// `auparse_interp_adjust_type`, remembered per record type and field name where the value
+    /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
+    private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
+        if recordType == Self.trustedAppType || strcmp(name, "acct") == 0 {
+            return CAuparse_field_type(recordType, name, value)
+        }
+        keyBuffer.removeAll(keepingCapacity: true)
+        keyBuffer.append(1)
+        withUnsafeBytes(of: recordType) { keyBuffer.append(contentsOf: $0) }
+        appendCString(name, to: &keyBuffer)
+        var found: Int32?
+        var scratchOutput: [UInt8] = []
+        keyBuffer.withUnsafeBytes { key in
+            let hash = InterpretationCache.hash(key)
+            if cache.append(key, hash: hash, to: &scratchOutput) {
+                found = scratchOutput.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            } else {
+                let type = CAuparse_field_type(recordType, name, value)
+                withUnsafeBytes(of: type) { cache.store(key, hash: hash, value: $0) }
+                found = type
+            }
+        }
+        return found!
+    }
+
+    /// Appends what `auparse_do_interpretation` returns for the field, from the cache when the
+    /// same interpretation was made before. Its result depends on the field's ENRICHED name when
+    /// the record has one (and it is not `unknown-…`), else on the type, name and value, the
+    /// machine and system call, and for a0–a3 on the system call's first two arguments.
+    private mutating func appendInterpretation(type: Int32, data: inout CAuparse_idata, into output: inout [UInt8]) {
+        keyBuffer.removeAll(keepingCapacity: true)
+        let enriched = enrichedValue(for: data.name!)
+        if let enriched, !enriched.starts(with: "unknown-".utf8) {
+            keyBuffer.append(2)
+            withUnsafeBytes(of: type) { keyBuffer.append(contentsOf: $0) }
+            keyBuffer.append(contentsOf: enriched)
+        } else {
+            keyBuffer.append(3)
+            withUnsafeBytes(of: type) { keyBuffer.append(contentsOf: $0) }
+            withUnsafeBytes(of: data.machine) { keyBuffer.append(contentsOf: $0) }
+            withUnsafeBytes(of: data.syscall) { keyBuffer.append(contentsOf: $0) }
+            if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
+                withUnsafeBytes(of: data.a0) { keyBuffer.append(contentsOf: $0) }
+                withUnsafeBytes(of: data.a1) { keyBuffer.append(contentsOf: $0) }
+            }
+            appendCString(data.name!, to: &keyBuffer)
+            keyBuffer.append(0)
+            appendCString(data.val!, to: &keyBuffer)
+        }
+        let useList = enriched != nil && currentInterp != nil
+        let data = data
+        keyBuffer.withUnsafeBytes { key in
+            let hash = InterpretationCache.hash(key)
+            if cache.append(key, hash: hash, to: &output) { return }
+            if useList { CAuparse_load_interpretations(currentInterp!) }
+            var copy = data
+            let out = CAuparse_interpret(type, &copy, AUPARSE_ESC_TTY)
+            if useList { CAuparse_free_interpretations() }
+            let start = output.count
+            if let out {
+                appendCString(out, to: &output)
+                free(out)
+            } else {
+                output.append(contentsOf: "(null)".utf8)
+            }
+            output.withUnsafeBytes { cache.store(key, hash: hash, value: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        }
+    }
+
+    /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
+    /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
+    /// wins; a SOCKADDR's `SADDR={ … }` whole).
+    private func enrichedValue(for name: UnsafePointer<CChar>) -> ArraySlice<UInt8>? {
+        guard !enrichedNames.isEmpty else { return nil }
+        let length = strlen(name)
+        for entry in enrichedNames where entry.name.count == length {
+            var same = true
+            for offset in 0..<length where enrichment[entry.name.lowerBound + offset] != UInt8(bitPattern: name[offset]) {
+                same = false
+                break
+            }
+            if same { return enrichment[entry.value] }
+        }
+        return nil
+    }
+
+    /// Reads the record's ENRICHED part into `enrichment` / `enrichedNames` (names lower-cased).
+    private mutating func loadEnrichment(_ interp: UnsafeMutablePointer<CChar>?) {
+        enrichment.removeAll(keepingCapacity: true)
+        enrichedNames.removeAll(keepingCapacity: true)
+        currentInterp = interp
+        guard let interp else { return }
+        let length = strlen(interp)
+        interp.withMemoryRebound(to: UInt8.self, capacity: length) { enrichment.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        if enrichment.starts(with: "SADDR=".utf8) {
+            if let brace = enrichment.firstIndex(of: UInt8(ascii: "{")), enrichment[brace...].contains(UInt8(ascii: "}")) {
+                enrichment.append(contentsOf: "saddr".utf8)
+                enrichedNames.append((enrichment.count - 5..<enrichment.count, brace..<length))
+            }
+            return
+        }
+        var index = 0
+        while index < length {
+            while index < length && enrichment[index] == 0x20 { index += 1 }
+            let tokenStart = index
+            while index < length && enrichment[index] != 0x20 { index += 1 }
+            guard tokenStart < index, let equals = enrichment[tokenStart..<index].firstIndex(of: UInt8(ascii: "=")) else { continue }
+            for position in tokenStart..<equals where enrichment[position] >= 0x41 && enrichment[position] <= 0x5A {
+                enrichment[position] += 0x20
+            }
+            enrichedNames.append((tokenStart..<equals, (equals + 1)..<index))
+        }
+    }
+
+    /// `parse_syscall`'s a0 and a1 (hex), which ausearch keeps on the SYSCALL record: searched
+    /// after `syscall=`, each value ending at a space; 0 when not found.
+    static func firstArguments(_ message: UnsafeMutablePointer<CChar>) -> (UInt64, UInt64) {
+        guard let syscall = strstr(message, "syscall="), let afterSyscall = strchr(syscall + 8, 0x20) else { return (0, 0) }
+        guard let a0Field = strstr(afterSyscall, "a0="), let a0End = strchr(a0Field + 3, 0x20) else { return (0, 0) }
+        a0End.pointee = 0
+        let a0 = strtoull(a0Field + 3, nil, 16)
+        a0End.pointee = 0x20
+        guard let a1Field = strstr(a0End, "a1="), let a1End = strchr(a1Field + 3, 0x20) else { return (a0, 0) }
+        a1End.pointee = 0
+        let a1 = strtoull(a1Field + 3, nil, 16)
+        a1End.pointee = 0x20
+        return (UInt64(a0), UInt64(a1))
+    }
+
+    /// `%x %T` of the stamp's second in local time, then `.MMM:SERIAL) `.
+    private mutating func appendTime(_ stamp: EventStamp, to output: inout [UInt8]) {
+        if stamp.seconds != cachedSecond {
+            cachedSecond = stamp.seconds
+            var seconds = time_t(stamp.seconds)
+            var parts = tm()
+            var text = [CChar](repeating: 0, count: 32)
+            if localtime_r(&seconds, &parts) != nil {
+                let length = strftime(&text, 32, "%x %T", &parts)
+                cachedTime = text[0..<length].map { UInt8(bitPattern: $0) }
+            } else {
+                cachedTime = Array("?".utf8)
+            }
+        }
+        output.append(contentsOf: cachedTime)
+        output.append(UInt8(ascii: "."))
+        let milli = stamp.milliseconds
+        output.append(UInt8(ascii: "0") + UInt8(milli / 100))
+        output.append(UInt8(ascii: "0") + UInt8(milli / 10 % 10))
+        output.append(UInt8(ascii: "0") + UInt8(milli % 10))
+        output.append(UInt8(ascii: ":"))
+        appendDecimal(stamp.serial, to: &output)
+        output.append(contentsOf: ") ".utf8)
+    }
+
+    private func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            output.append(contentsOf: raw[(20 - count)...])
+        }
+    }
+
+    private func appendCString(_ text: UnsafePointer<CChar>, to output: inout [UInt8]) {
+        let length = strlen(text)
+        text.withMemoryRebound(to: UInt8.self, capacity: length) { output.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// ausearch's `safe_print_string` in its default (tty) escape mode: a control character
+    /// (below 32) as a backslash and three octal digits, everything else as is.
+    private func appendSafe(_ text: UnsafePointer<CChar>, to output: inout [UInt8]) {
+        var index = 0
+        while text[index] != 0 {
+            let byte = UInt8(bitPattern: text[index])
+            if byte < 32 {
+                output.append(UInt8(ascii: "\\"))
+                output.append(UInt8(ascii: "0") + (byte >> 6))
+                output.append(UInt8(ascii: "0") + ((byte >> 3) & 7))
+                output.append(UInt8(ascii: "0") + (byte & 7))
+            } else {
+                output.append(byte)
+            }
+            index += 1
+        }
+    }
+
+    private func writeError(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
