@@ -69,11 +69,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // The audisp plugin that exports events over OTLP/HTTP: its configuration, the durable queue,
-        // the OTLP messages (generated once from Protos/otlp_logs.proto) and the sender.
+        // the OTLP messages (generated once from Protos/otlp_logs.proto) and the sender; events are
+        // reassembled by AuditEvents.
         .target(
             name: "OTLPExporter",
             dependencies: [
-                "CAudit",
+                "AuditEvents",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

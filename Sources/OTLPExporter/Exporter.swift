@@ -39,7 +39,7 @@ public final class Exporter: Sendable {
         let shutdown = ShutdownSignal()
         let shutdownWake = AsyncWake()
         queue.onAppend { wake.signal() }
-        let pipeline = IngestPipeline(queue: queue, assembler: InterimEventGrouper(timeout: configuration.endOfEventTimeout),
+        let pipeline = IngestPipeline(queue: queue, endOfEventTimeout: configuration.endOfEventTimeout,
                                       counters: counters, syncInterval: configuration.syncInterval, logger: logger)
         let client = ExportClient(endpoint: configuration.endpoint, requestTimeout: configuration.requestTimeout)
         let builder = LogRecordBuilder(hostName: configuration.hostName ?? Self.hostName(), serviceName: configuration.serviceName,

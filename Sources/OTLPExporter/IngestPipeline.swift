@@ -1,80 +1,66 @@
+import AuditEvents
 import Foundation
 import Logging
-import Synchronization
 
-/// The stdin side: bytes in, lines split, events reassembled, events appended to the queue. It
-/// never waits on the network; with `queue_full_action = block` it waits for room in the queue.
+/// The stdin side: bytes in, lines cut (`LineBuffer`), events reassembled (`EventAssembler`, the
+/// events library's, as `follow` uses it), events appended to the queue. It never waits on the
+/// network; with `queue_full_action = block` it waits for room in the queue.
 public final class IngestPipeline: @unchecked Sendable {
-    private struct State {
-        var assembler: any EventAssembling
-        var partialLine: [UInt8] = []
-        var lastSync: ContinuousClock.Instant
-        var finished = false
-    }
+    // Guarded by `lock`; separate properties, so a line handed out by one may be fed to the other.
+    private var lines = LineBuffer(capacity: 1 << 20, maxLineLength: 1 << 20)
+    private var assembler: EventAssembler
+    private var lastSync: ContinuousClock.Instant
+    private var finished = false
+    private var reportedMalformed = false
 
     private let lock = NSLock()
-    private var state: State
+    private let start = ContinuousClock.now
     private let queue: DurableQueue
     private let counters: ExporterCounters
     private let syncInterval: Duration
     private let logger: Logger
 
-    public init(queue: DurableQueue, assembler: any EventAssembling, counters: ExporterCounters,
+    public init(queue: DurableQueue, endOfEventTimeout: Duration, counters: ExporterCounters,
                 syncInterval: Duration, logger: Logger) {
         self.queue = queue
         self.counters = counters
         self.syncInterval = syncInterval
         self.logger = logger
-        state = State(assembler: assembler, lastSync: .now)
+        assembler = EventAssembler(timeoutSeconds: Int(endOfEventTimeout.components.seconds))
+        lastSync = start
     }
 
-    /// Takes a chunk of standard input; whole lines are processed, a partial one is kept.
+    /// Takes a chunk of standard input; whole lines are grouped, a partial one is kept.
     public func ingest(_ bytes: ArraySlice<UInt8>) throws(QueueStorageError) {
         lock.lock()
         defer { lock.unlock() }
-        do {
-            guard !state.finished else { return }
-            let now = ContinuousClock.now
-            var finished: [AuditEventLines] = []
-            var lines = 0, malformed = 0
-            var start = bytes.startIndex
-            for index in bytes.indices where bytes[index] == 0x0A {
-                let line: String
-                if state.partialLine.isEmpty {
-                    line = String(decoding: bytes[start..<index], as: UTF8.self)
-                } else {
-                    state.partialLine += bytes[start..<index]
-                    line = String(decoding: state.partialLine, as: UTF8.self)
-                    state.partialLine.removeAll(keepingCapacity: true)
-                }
-                start = index + 1
-                guard !line.isEmpty else { continue }
-                lines += 1
-                guard let record = RecordLine(line) else {
-                    malformed += 1
-                    if malformed == 1 { logger.warning("not an audit record line, not exported: \(line.prefix(120))") }
-                    continue
-                }
-                finished += state.assembler.add(record, at: now)
+        guard !finished else { return }
+        bytes.withUnsafeBytes { lines.append($0) }
+        let now = milliseconds()
+        var count = 0
+        while lines.nextLine({ line in
+            guard !line.isEmpty else { return }
+            count += 1
+            if let why = assembler.add(line: line, now: now), !reportedMalformed {
+                reportedMalformed = true
+                logger.warning("a line is not an audit record (\(why)), not exported: \(String(decoding: line.prefix(120), as: UTF8.self))")
             }
-            state.partialLine += bytes[start...]
-            counters.update { $0.linesRead += lines; $0.malformedLines += malformed }
-            try enqueue(finished)
-        }
+        }) != nil {}
+        counters.update { $0.linesRead += count }
+        try enqueueEnded()
     }
 
-    /// Closes events whose records stopped coming, and makes the queue durable every `syncInterval`.
+    /// Ends events whose records stopped coming, and makes the queue durable every `syncInterval`.
     public func tick() throws(QueueStorageError) {
         lock.lock()
         defer { lock.unlock() }
-        do {
-            guard !state.finished else { return }
-            let now = ContinuousClock.now
-            try enqueue(state.assembler.closeStale(at: now))
-            if now - state.lastSync >= syncInterval {
-                try queue.sync()
-                state.lastSync = now
-            }
+        guard !finished else { return }
+        assembler.endIdleEvents(now: milliseconds())
+        try enqueueEnded()
+        let now = ContinuousClock.now
+        if now - lastSync >= syncInterval {
+            try queue.sync()
+            lastSync = now
         }
     }
 
@@ -82,21 +68,27 @@ public final class IngestPipeline: @unchecked Sendable {
     public func finish() throws(QueueStorageError) {
         lock.lock()
         defer { lock.unlock() }
-        do {
-            guard !state.finished else { return }
-            state.finished = true
-            if !state.partialLine.isEmpty, let record = RecordLine(String(decoding: state.partialLine, as: UTF8.self)) {
-                _ = state.assembler.add(record, at: .now)
-            }
-            try enqueue(state.assembler.closeAll())
-            try queue.sync()
-        }
+        guard !finished else { return }
+        finished = true
+        let rest = lines.takeRemainder()
+        if !rest.isEmpty { rest.withUnsafeBufferPointer { _ = assembler.add(line: $0, now: milliseconds()) } }
+        assembler.finish()
+        try enqueueEnded()
+        try queue.sync()
     }
 
-    private func enqueue(_ events: [AuditEventLines]) throws(QueueStorageError) {
-        guard !events.isEmpty else { return }
+    private func milliseconds() -> Int64 {
+        let elapsed = (ContinuousClock.now - start).components
+        return elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+    }
+
+    private func enqueueEnded() throws(QueueStorageError) {
+        counters.update { $0.malformedLines = assembler.counters.malformedLines }
+        var events: [QueuedEvent] = []
         let observed = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
-        let dropped = try queue.append(events.map { QueuedEvent($0, observedUnixNanoseconds: observed) })
+        while let event = assembler.nextEvent() { events.append(QueuedEvent(event, observedUnixNanoseconds: observed)) }
+        guard !events.isEmpty else { return }
+        let dropped = try queue.append(events)
         counters.update { $0.eventsQueued += events.count - dropped; $0.eventsDropped += dropped }
         if dropped > 0 {
             logger.warning("queue full (\(queue.fullAction.rawValue)): dropped \(dropped) events")

@@ -1,13 +1,19 @@
+import AuditEvents
 import SwiftProtobuf
 
 /// Turns events into OTLP: one LogRecord per event, whose body is the event's lines (newline
-/// separated, as auditd sent them) and whose attributes name the event and its subject.
+/// separated, as auditd sent them) and whose attributes name the event and its subject. Lines and
+/// fields are read with AuditEvents' `RecordHeader` and `RecordFields`, as `follow` reads them.
 struct LogRecordBuilder: Sendable {
     /// The record fields that become `audit.<name>` attributes, taken from the SYSCALL record if
-    /// the event has one, else from the first record that has them.
+    /// the event has one, else from the first record that has them (inside a user message's
+    /// `msg='...'` too).
     static let subjectFields = ["key", "auid", "uid", "pid", "exe", "comm", "syscall", "success"]
     /// Those sent as integers when their value is a decimal number.
     static let integerFields: Set<String> = ["auid", "uid", "pid"]
+    /// Those auditd writes quoted or hex-encoded (an untrusted string).
+    static let stringFields: Set<String> = ["exe", "comm"]
+    static let syscallType: Int32 = 1300  // AUDIT_SYSCALL
 
     let resource: OTLPResource
     let scope: OTLPInstrumentationScope
@@ -27,9 +33,10 @@ struct LogRecordBuilder: Sendable {
     }
 
     func request(for events: [QueuedEvent]) -> OTLPExportLogsServiceRequest {
+        var types = MessageTypeLookup()
         var scopeLogs = OTLPScopeLogs()
         scopeLogs.scope = scope
-        scopeLogs.logRecords = events.map(logRecord(for:))
+        scopeLogs.logRecords = events.map { logRecord(for: $0, types: &types) }
         var resourceLogs = OTLPResourceLogs()
         resourceLogs.resource = resource
         resourceLogs.scopeLogs = [scopeLogs]
@@ -39,35 +46,83 @@ struct LogRecordBuilder: Sendable {
     }
 
     func logRecord(for event: QueuedEvent) -> OTLPLogRecord {
+        var types = MessageTypeLookup()
+        return logRecord(for: event, types: &types)
+    }
+
+    func logRecord(for event: QueuedEvent, types: inout MessageTypeLookup) -> OTLPLogRecord {
         var record = OTLPLogRecord()
         record.observedTimeUnixNano = event.observedUnixNanoseconds
-        var body = OTLPAnyValue()
-        body.stringValue = event.text
-        record.body = body
-        let records = event.text.split(separator: "\n").compactMap { RecordLine(String($0)) }
-        guard let first = records.first else { return record }
-        record.timeUnixNano = first.stamp.unixNanoseconds
-        record.eventName = "audit." + first.typeName
-        var attributes: [OTLPKeyValue] = [
-            .string("audit.stamp", first.stamp.description),
-            .integer("audit.serial", Int64(truncatingIfNeeded: first.stamp.serial)),
-            .string("audit.type", first.typeName),
-            .integer("audit.records", Int64(records.count)),
-        ]
-        if let node = first.node { attributes.append(.string("audit.node", node)) }
-        let ordered = records.filter { $0.typeName == "SYSCALL" } + records.filter { $0.typeName != "SYSCALL" }
-        let fields = ordered.map { RecordFields($0.body) }
-        for name in Self.subjectFields {
-            // `key=(null)` on the SYSCALL record means no rule key; a CONFIG_CHANGE may still name one.
-            guard let value = fields.lazy.compactMap({ $0.first(name) }).first(where: { $0 != "(null)" }) else { continue }
-            if Self.integerFields.contains(name), let number = Int64(value) {
-                attributes.append(.integer("audit." + name, number))
+        record.body.stringValue = event.text
+        event.lines.withUnsafeBufferPointer { bytes in
+            // Each record's header, with its ranges moved from its line into the whole buffer.
+            var headers: [(header: RecordHeader, offset: Int)] = []
+            var start = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+                if case .success(let header) = RecordHeader.parse(UnsafeBufferPointer(rebasing: bytes[start..<end]), types: &types) {
+                    headers.append((header, start))
+                }
+                start = end + 1
+            }
+            guard let first = headers.first else { return }
+            func text(_ range: Range<Int>, _ offset: Int) -> String {
+                String(decoding: bytes[(range.lowerBound + offset)..<(range.upperBound + offset)], as: UTF8.self)
+            }
+            let stamp = first.header.stamp
+            record.timeUnixNano = UInt64(max(0, stamp.seconds)) &* 1_000_000_000 &+ UInt64(stamp.milliseconds) &* 1_000_000
+            let typeName = text(first.header.typeName, first.offset)
+            record.eventName = "audit." + typeName
+            var attributes: [OTLPKeyValue] = [
+                .string("audit.stamp", stamp.description),
+                .integer("audit.serial", Int64(truncatingIfNeeded: stamp.serial)),
+                .string("audit.type", typeName),
+                .integer("audit.records", Int64(headers.count)),
+            ]
+            if let node = first.header.node { attributes.append(.string("audit.node", text(node, first.offset))) }
+            let ordered = headers.filter { $0.header.type == Self.syscallType } + headers.filter { $0.header.type != Self.syscallType }
+            var found: [String: String] = [:]
+            for (header, offset) in ordered {
+                Self.forEachField(in: bytes, range: (header.body.lowerBound + offset)..<(header.body.upperBound + offset)) { name, value in
+                    let key = String(decoding: bytes[name], as: UTF8.self)
+                    guard Self.subjectFields.contains(key), found[key] == nil else { return }
+                    // `key=(null)` on the SYSCALL record means no rule key; a CONFIG_CHANGE may still name one.
+                    if key == "key" {
+                        let keys = FieldText.keys(in: bytes, value)
+                        if !keys.isEmpty { found[key] = keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") }
+                    } else if Self.stringFields.contains(key) {
+                        // Quoted, or hex when the text holds a space or a quote.
+                        found[key] = String(decoding: FieldText.string(bytes, value), as: UTF8.self)
+                    } else {
+                        // Numbers and words as written: "44" is a system call, not hex.
+                        found[key] = String(decoding: bytes[value], as: UTF8.self)
+                    }
+                }
+            }
+            for name in Self.subjectFields {
+                guard let value = found[name] else { continue }
+                if Self.integerFields.contains(name), let number = Int64(value) {
+                    attributes.append(.integer("audit." + name, number))
+                } else {
+                    attributes.append(.string("audit." + name, value))
+                }
+            }
+            record.attributes = attributes
+        }
+        return record
+    }
+
+    /// `RecordFields.forEach`, also into a user-space message's `msg='...'`, whose fields are the
+    /// sending program's (exe, res, acct, ...).
+    static func forEachField(in bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>, _ body: (Range<Int>, Range<Int>) -> Void) {
+        RecordFields.forEach(in: bytes, range: range) { name, value in
+            if FieldText.equals(bytes, name, "msg"), value.count >= 2, bytes[value.lowerBound] == UInt8(ascii: "'") {
+                let inner = (value.lowerBound + 1)..<(bytes[value.upperBound - 1] == UInt8(ascii: "'") ? value.upperBound - 1 : value.upperBound)
+                forEachField(in: bytes, range: inner, body)
             } else {
-                attributes.append(.string("audit." + name, String(value)))
+                body(name, value)
             }
         }
-        record.attributes = attributes
-        return record
     }
 }
 

@@ -1,25 +1,36 @@
-/// One event as the durable queue keeps it: when the plugin read it, and its lines (newline
-/// separated). Encoded as 8 bytes of the time (little-endian nanoseconds) and the UTF-8 text.
+import AuditEvents
+
+/// One event as the durable queue keeps it: when the plugin read it, and its lines, each ending
+/// with `\n` (`AuditEvent.bytes`). Encoded as 8 bytes of the time (little-endian nanoseconds) and
+/// the lines.
 public struct QueuedEvent: Sendable, Equatable {
     public let observedUnixNanoseconds: UInt64
-    public let text: String
+    public let lines: [UInt8]
 
-    public init(observedUnixNanoseconds: UInt64, text: String) {
+    public init(observedUnixNanoseconds: UInt64, lines: [UInt8]) {
         self.observedUnixNanoseconds = observedUnixNanoseconds
-        self.text = text
+        self.lines = lines
     }
 
-    public init(_ event: AuditEventLines, observedUnixNanoseconds: UInt64) {
-        self.init(observedUnixNanoseconds: observedUnixNanoseconds, text: event.records.map(\.text).joined(separator: "\n"))
+    /// `text`'s lines (newline separated, with or without a last newline).
+    public init(observedUnixNanoseconds: UInt64, text: String) {
+        self.init(observedUnixNanoseconds: observedUnixNanoseconds, lines: Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
+
+    public init(_ event: AuditEvent, observedUnixNanoseconds: UInt64) {
+        self.init(observedUnixNanoseconds: observedUnixNanoseconds, lines: event.bytes)
+    }
+
+    /// The lines without the last newline: the LogRecord's body, and what `rejected/` shows.
+    public var text: String { String(decoding: lines.last == 0x0A ? lines.dropLast() : lines[...], as: UTF8.self) }
 
     static let headerSize = 8
 
     var encoded: [UInt8] {
         var bytes = [UInt8]()
-        bytes.reserveCapacity(Self.headerSize + text.utf8.count)
+        bytes.reserveCapacity(Self.headerSize + lines.count)
         withUnsafeBytes(of: observedUnixNanoseconds.littleEndian) { bytes += $0 }
-        bytes += text.utf8
+        bytes += lines
         return bytes
     }
 
@@ -28,6 +39,6 @@ public struct QueuedEvent: Sendable, Equatable {
         var time: UInt64 = 0
         for (shift, byte) in bytes.prefix(Self.headerSize).enumerated() { time |= UInt64(byte) << (8 * UInt64(shift)) }
         observedUnixNanoseconds = time
-        text = String(decoding: bytes.dropFirst(Self.headerSize), as: UTF8.self)
+        lines = Array(bytes.dropFirst(Self.headerSize))
     }
 }

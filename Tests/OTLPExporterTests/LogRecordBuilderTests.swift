@@ -44,6 +44,15 @@ import Testing
         #expect(found["audit.syscall"] == nil)
     }
 
+    @Test func aHexEncodedCommIsDecodedButNumbersStayAsWritten() {
+        let text = "type=SYSCALL msg=audit(1.000:2): arch=c000003e syscall=59 success=no pid=7 comm=6D7920746F6F6C exe=\"/opt/my tool\" key=(null)"
+        let found = attributes(builder.logRecord(for: QueuedEvent(observedUnixNanoseconds: 0, text: text)))
+        #expect(found["audit.comm"] == "my tool")
+        #expect(found["audit.syscall"] == "59")
+        #expect(found["audit.success"] == "no")
+        #expect(found["audit.key"] == nil)
+    }
+
     @Test func theRequestCarriesTheHostAsResource() throws {
         let request = builder.request(for: [QueuedEvent(observedUnixNanoseconds: 0, text: "type=USER msg=audit(1.000:1): pid=1")])
         let resource = try #require(request.resourceLogs.first?.resource)
