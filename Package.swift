@@ -136,7 +136,7 @@ let package = Package(
         // The plugin's parts, and the plugin process against a Python OTLP receiver (opentelemetry-proto).
         .testTarget(
             name: "OTLPExporterTests",
-            dependencies: ["OTLPExporter", "AuditTestKit", "AuditdGoldenLogs"],
+            dependencies: ["OTLPExporter", "AuditTestKit", "KernelTestKit", "AuditdGoldenLogs"],
             resources: [.copy("Receiver")],
             swiftSettings: strict
         ),

@@ -52,7 +52,9 @@ public final class IngestPipeline: @unchecked Sendable {
 
     /// Ends events whose records stopped coming, and makes the queue durable every `syncInterval`.
     public func tick() throws(QueueStorageError) {
-        lock.lock()
+        // Called on the cooperative pool: while the stdin thread holds the lock (busy, or blocked on
+        // a full queue with `block`), this tick is skipped rather than holding a pool thread.
+        guard lock.try() else { return }
         defer { lock.unlock() }
         guard !finished else { return }
         assembler.endIdleEvents(now: milliseconds())

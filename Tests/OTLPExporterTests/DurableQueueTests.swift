@@ -1,5 +1,6 @@
 import AuditTestKit
 import Foundation
+import Synchronization
 import Testing
 @testable import OTLPExporter
 
@@ -70,6 +71,27 @@ import Testing
         let batch = try #require(try queue.takeBatch(maxEvents: 1000, maxBytes: 1 << 20))
         #expect(batch.events.first?.observedUnixNanoseconds == 0)
         #expect(batch.count + dropped == 100)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aBlockingQueueHoldsTheAppenderUntilACommitMakesRoom() throws {
+        let directory = try TemporaryDirectory("otlp-queue")
+        defer { directory.remove() }
+        let queue = try DurableQueue(directory: directory.path, maxBytes: 65_536, fullAction: .block)
+        try queue.append(events(0..<60, size: 1000))
+        let appended = Mutex(false)
+        let appender = Thread {
+            _ = try? queue.append(events(60..<70, size: 1000))
+            appended.withLock { $0 = true }
+        }
+        appender.start()
+        let batch = try #require(try queue.takeBatch(maxEvents: 30, maxBytes: 1 << 20))
+        #expect(!appended.withLock { $0 })
+        try queue.commit()
+        #expect(eventually { appended.withLock { $0 } })
+        #expect(queue.droppedEvents == 0)
+        #expect(queue.eventCount == 40)
+        _ = batch
     }
 
     @Test func segmentsRollAndAreDeletedOnceCommitted() throws {
