@@ -9,10 +9,31 @@ struct LogRecordBuilder: Sendable {
     /// the event has one, else from the first record that has them (inside a user message's
     /// `msg='...'` too).
     static let subjectFields = ["key", "auid", "uid", "pid", "exe", "comm", "syscall", "success"]
-    /// Those sent as integers when their value is a decimal number.
-    static let integerFields: Set<String> = ["auid", "uid", "pid"]
-    /// Those auditd writes quoted or hex-encoded (an untrusted string).
-    static let stringFields: Set<String> = ["exe", "comm"]
+    static let keyField = 0, auidField = 1, uidField = 2, pidField = 3, exeField = 4, commField = 5
+    /// `auid`, `uid` and `pid` are sent as integers when their value is a decimal number; `exe` and
+    /// `comm` are decoded (auditd writes them quoted or hex-encoded); the rest as written.
+
+    /// Which of `subjectFields` the field name at `range` is, compared in place: this runs for
+    /// every field of every record.
+    static func subjectField(named range: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        switch range.count {
+        case 3:
+            if FieldText.equals(bytes, range, "key") { return keyField }
+            if FieldText.equals(bytes, range, "uid") { return uidField }
+            if FieldText.equals(bytes, range, "pid") { return pidField }
+            if FieldText.equals(bytes, range, "exe") { return exeField }
+        case 4:
+            if FieldText.equals(bytes, range, "auid") { return auidField }
+            if FieldText.equals(bytes, range, "comm") { return commField }
+        case 7:
+            if FieldText.equals(bytes, range, "syscall") { return 6 }
+            if FieldText.equals(bytes, range, "success") { return 7 }
+        default:
+            break
+        }
+        return nil
+    }
+
     static let syscallType: Int32 = 1300  // AUDIT_SYSCALL
 
     let resource: OTLPResource
@@ -81,27 +102,27 @@ struct LogRecordBuilder: Sendable {
             ]
             if let node = first.header.node { attributes.append(.string("audit.node", text(node, first.offset))) }
             let ordered = headers.filter { $0.header.type == Self.syscallType } + headers.filter { $0.header.type != Self.syscallType }
-            var found: [String: String] = [:]
+            var found = [String?](repeating: nil, count: Self.subjectFields.count)
             for (header, offset) in ordered {
                 Self.forEachField(in: bytes, range: (header.body.lowerBound + offset)..<(header.body.upperBound + offset)) { name, value in
-                    let key = String(decoding: bytes[name], as: UTF8.self)
-                    guard Self.subjectFields.contains(key), found[key] == nil else { return }
-                    // `key=(null)` on the SYSCALL record means no rule key; a CONFIG_CHANGE may still name one.
-                    if key == "key" {
+                    guard let field = Self.subjectField(named: name, in: bytes), found[field] == nil else { return }
+                    switch field {
+                    case Self.keyField:
+                        // `key=(null)` on the SYSCALL record means no rule key; a CONFIG_CHANGE may still name one.
                         let keys = FieldText.keys(in: bytes, value)
-                        if !keys.isEmpty { found[key] = keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") }
-                    } else if Self.stringFields.contains(key) {
+                        if !keys.isEmpty { found[field] = keys.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ",") }
+                    case Self.exeField, Self.commField:
                         // Quoted, or hex when the text holds a space or a quote.
-                        found[key] = String(decoding: FieldText.string(bytes, value), as: UTF8.self)
-                    } else {
+                        found[field] = String(decoding: FieldText.string(bytes, value), as: UTF8.self)
+                    default:
                         // Numbers and words as written: "44" is a system call, not hex.
-                        found[key] = String(decoding: bytes[value], as: UTF8.self)
+                        found[field] = String(decoding: bytes[value], as: UTF8.self)
                     }
                 }
             }
-            for name in Self.subjectFields {
-                guard let value = found[name] else { continue }
-                if Self.integerFields.contains(name), let number = Int64(value) {
+            for (field, name) in Self.subjectFields.enumerated() {
+                guard let value = found[field] else { continue }
+                if field == Self.auidField || field == Self.uidField || field == Self.pidField, let number = Int64(value) {
                     attributes.append(.integer("audit." + name, number))
                 } else {
                     attributes.append(.string("audit." + name, value))
