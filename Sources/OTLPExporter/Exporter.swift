@@ -48,14 +48,17 @@ public final class Exporter: Sendable {
                                  shutdown: shutdown, configuration: configuration, logger: logger)
         let failure = FailureFlag()
 
+        let stopRequested = ShutdownSignal()
         @Sendable func stop(_ why: String) {
-            guard shutdown.begin(why) else { return }
+            guard stopRequested.begin(why) else { return }
             // A reader blocked on a full queue must let go before its events can be finished.
             queue.close()
             do { try pipeline.finish() } catch {
                 logger.error("cannot queue the last events: \(error)")
                 failure.set()
             }
+            // Only now, with the last events queued, may the sender take an empty queue for done.
+            shutdown.begin(why)
             wake.signal()
             shutdownWake.signal()
         }
@@ -74,7 +77,7 @@ public final class Exporter: Sendable {
 
         let reader = Thread {
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
-            while !shutdown.hasBegun {
+            while !stopRequested.hasBegun {
                 let count = buffer.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
                 if count < 0 && errno == EINTR { continue }
                 if count < 0 { logger.error("reading standard input: \(String(cString: strerror(errno)))") }
