@@ -123,13 +123,15 @@ import Testing
         first.send(Array(stream.lines[..<half]))
         let firstHalfEvents = Set(stream.lines[..<half].map(GoldenEventStream.stamp(of:))).count
         #expect(eventually(timeout: .seconds(20)) { (first.status()["events_queued"] ?? 0) >= firstHalfEvents })
-        try setup.receiver.answer("ok")
+        // A slow collector (records kept, answer 300 ms later): the kill lands with a batch in flight.
+        try setup.receiver.answer("delay 300")
         #expect(eventually(timeout: .seconds(20)) { !setup.receiver.stamps().isEmpty })
         first.kill(SIGKILL)
         #expect(first.waitForExit() == SIGKILL)
         let beforeRestart = setup.receiver.stamps().count
         #expect(beforeRestart < firstHalfEvents, "killed too late to be mid-stream: \(beforeRestart) of \(firstHalfEvents) already sent")
 
+        try setup.receiver.answer("ok")
         let second = try setup.startPlugin()
         second.send(Array(stream.lines[half...]))
         second.closeInput()

@@ -11,6 +11,7 @@ line per request (its answer and record count) to --requests. What it answers is
   drop               closes the connection without an answer
   400                400 with a text body (the exporter must set the batch aside)
   partial N          200 with partial_success.rejected_log_records = N
+  delay MS           200, after writing the records and waiting MS milliseconds (a slow collector)
 With --count-only (the benchmark) it writes one line per request instead: its record count and the
 records' audit.stamp attributes.
 Listens on 127.0.0.1 (--port 0 picks a free port) and writes the port to --port-file when ready.
@@ -21,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
@@ -132,6 +134,8 @@ def main():
                     output.flush()
                 requests.write(json.dumps(note | {"status": 200, "records": len(lines)}) + "\n")
                 requests.flush()
+            if words[0] == "delay":
+                time.sleep(int(words[1]) / 1000)
             self.answer(200, response.SerializeToString())
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
