@@ -13,6 +13,8 @@
 #               then the OTLP exporter into a local receiver (Benchmarks/; not part of make test or CI)
 #   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
 #   make bench-otlp    only swift-auditd-otlp into a local OTLP receiver (Benchmarks/otlp-bench.py; no root)
+#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
+#               remote listener (Benchmarks/remote-bench.py; no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf; the swift-auditd-otlp plugin with (only
 #                   when there are none) its disabled plugins.d file and its configuration;
@@ -23,7 +25,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-otlp bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-otlp bench-remote bench-tools install install-files uninstall man
 
 all: build
 
@@ -66,15 +68,18 @@ test-load: build
 	SWIFT_AUDITD_LOAD_EVENTS=$(LOAD_EVENTS) SWIFT_AUDITD_BINARY=$(CURDIR)/.build/release/swift-auditd \
 	  $(SWIFT) test --filter LoadTests
 
-# libFuzzer targets in Fuzz/ (netlink decoder, RAW and ENRICHED line formatters, auditd.conf parser), each run for
+# libFuzzer targets in Fuzz/ (netlink decoder, RAW and ENRICHED line formatters, auditd.conf parser,
+# the remote-logging frame decoder), each run for
 # FUZZ_SECONDS (scripts/fuzz/run.sh). A crash fails the run and leaves its input in .build/fuzz/artifacts.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz/run.sh
 
-# Benchmarks (issue 5). The kernel benchmark runs each reader in turn on the real kernel under
+# Benchmarks (issues 5 and 10). The kernel benchmark runs each reader in turn on the real kernel under
 # /tmp/swift-auditd-kernel.lock (Benchmarks/kernel-bench.py; it skips without root or a free daemon
-# slot); the replay pushes REPLAY_RECORDS datagrams through a socket pair into the daemon loop,
+# slot): first the latency case (auditd 3.0.9 and swift-auditd, 200 single audited calls), then the
+# throughput cases; it prints each missed target as NOT MET and fails when a case ends in an error.
+# The replay pushes REPLAY_RECORDS datagrams through a socket pair into the daemon loop,
 # counting allocations with Benchmarks/malloc-count.c preloaded.
 BENCH_BIN := Benchmarks/.build
 BENCH_EVENTS ?= 300000
@@ -82,9 +87,13 @@ BENCH_ROUNDS ?= 1
 REPLAY_RECORDS ?= 1000000
 BENCH_CC ?= cc
 
-bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so
+bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/latency-probe $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so
 
 $(BENCH_BIN)/workload: Benchmarks/workload.c
+	@mkdir -p $(BENCH_BIN)
+	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $<
+
+$(BENCH_BIN)/latency-probe: Benchmarks/latency-probe.c
 	@mkdir -p $(BENCH_BIN)
 	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $<
 
@@ -120,6 +129,15 @@ bench-otlp: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
 	python3 Benchmarks/otlp-bench.py --events $(OTLP_BENCH_EVENTS) $(if $(OTLP_DAEMON_RATE),--daemon-rate $(OTLP_DAEMON_RATE))
 
+# Remote logging (issue 12): REMOTE_RECORDS records from each count of audisp-remote clients in
+# REMOTE_CLIENTS into Debian's auditd (local_events = no) and into the listener alone
+# (swift-auditd-remote-sink: write, then ACK). Records/s and the server's CPU per record.
+REMOTE_RECORDS ?= 20000
+REMOTE_CLIENTS ?= 1 4
+bench-remote: deps $(BENCH_BIN)/libmalloc-count.so
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
+	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
+
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
 # DESTDIR stages the whole tree elsewhere (packaging, tests).
 PREFIX ?= /usr
@@ -132,7 +150,7 @@ SYSCONFDIR ?= /etc
 BINARY ?= .build/release/swift-auditd
 OTLP_BINARY ?= $(dir $(BINARY))swift-auditd-otlp
 INSTALLED_MAN_PAGES := swift-auditd.8 swift-auditd.run.8 swift-auditd.status.8 swift-auditd.rotate.8 \
-	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8
+	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8 swift-auditd.follow.8
 
 install: build
 	$(MAKE) install-files

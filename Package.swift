@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "swift-auditd", targets: ["swift-auditd"]),
         .executable(name: "swift-auditd-replay", targets: ["swift-auditd-replay"]),
         .executable(name: "swift-auditd-otlp", targets: ["swift-auditd-otlp"]),
+        .executable(name: "swift-auditd-remote-sink", targets: ["swift-auditd-remote-sink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,6 +28,7 @@ let package = Package(
         // The OTLP plugin (swift-auditd-otlp): its messages and its HTTP client.
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // Kernel headers, macro wrappers, the batched receive, and libaudit's name tables.
@@ -37,10 +39,12 @@ let package = Package(
         ),
         // Values and byte codecs of the netlink audit protocol. No syscalls, no dependencies.
         .target(name: "AuditProtocol", swiftSettings: recordPath),
+        // The system-call layer: SystemCallError, errno text, the one monotonic clock.
+        .target(name: "AuditSystem", swiftSettings: recordPath),
         // The socket (kernel or one end of a pair), the request/ACK client, batched receives.
-        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
+        .target(name: "AuditNetlink", dependencies: ["CAudit", "AuditProtocol", "AuditSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: recordPath),
         // Line formatting and the log file.
-        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: recordPath),
+        .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol", "AuditSystem"], swiftSettings: recordPath),
         // Records grouped into events by stamp (issue 13), for follow and the exporters; off the
         // daemon's record path.
         .target(name: "AuditEvents", dependencies: ["CAudit"], swiftSettings: recordPath),
@@ -50,19 +54,52 @@ let package = Package(
         .target(name: "AuditInterpretation", dependencies: ["AuditEvents", "CAudit", "CAuparse"], swiftSettings: recordPath),
         // `swift-auditd follow`: the log and its rotations read and followed, as events.
         .target(name: "AuditFollow", dependencies: ["AuditEvents", "AuditInterpretation"], swiftSettings: recordPath),
-        // Configuration, lifecycle, signals, the receive-and-write loop.
+        // The remote-logging wire protocol (audisp-remote's "managed" frames), the listener's
+        // settings and its DAEMON_ACCEPT/DAEMON_CLOSE texts. No syscalls, no dependencies.
+        .target(name: "RemoteProtocol", swiftSettings: recordPath),
+        // tcp_wrappers' hosts_ctl (Debian's libwrap), for use_libwrap.
+        .target(name: "CLibwrap", linkerSettings: [.linkedLibrary("wrap")]),
+        // The TCP listener for audisp-remote clients, on swift-nio.
         .target(
-            name: "AuditDaemon",
+            name: "AuditRemote",
             dependencies: [
-                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol",
+                "RemoteProtocol", "CLibwrap",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath
         ),
+        // Configuration, lifecycle, signals, the receive-and-write loop.
+        .target(
+            name: "AuditDaemon",
+            dependencies: [
+                "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "AuditSystem", "RemoteProtocol", "AuditDispatch",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: recordPath
+        ),
+        // auditd's plugin interface: plugins.d, the plugin programs and the built-in af_unix socket,
+        // each fed from a bounded queue of its own; a second consumer of the record loop's output.
+        .target(
+            name: "AuditDispatch",
+            dependencies: ["CAudit", "AuditLog", "AuditProtocol", "AuditSystem", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: recordPath
+        ),
+        // The control client: finding the registered daemon, pidfd signals, the status text.
+        .target(
+            name: "AuditControl",
+            dependencies: [
+                "CAudit", "AuditDaemon", "AuditDispatch", "AuditNetlink", "AuditProtocol", "AuditSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditDaemon", "AuditEvents", "AuditFollow",
+                "AuditControl", "AuditDaemon", "AuditEvents", "AuditFollow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,9 +134,20 @@ let package = Package(
             path: "Benchmarks/Replay",
             swiftSettings: strict
         ),
+        // The remote listener alone, writing to a file: make bench-remote's server (not the daemon).
+        .executableTarget(
+            name: "swift-auditd-remote-sink",
+            dependencies: ["AuditRemote", "RemoteProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/RemoteSink",
+            swiftSettings: strict
+        ),
         // What every test target may use: the fake kernel, temporary directories, the notify socket,
         // the spawned daemon process, the one wait helper, and what a test requires of the machine.
-        .target(name: "AuditTestKit", dependencies: ["AuditNetlink", "AuditProtocol", "AuditLog"], swiftSettings: strict),
+        .target(
+            name: "AuditTestKit",
+            dependencies: ["AuditNetlink", "AuditProtocol", "AuditLog", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // What only the real-kernel tests use: the kernel lock, the kernel's state and rules, and the
         // audited thread every counted system call is made on.
         .target(
@@ -109,12 +157,28 @@ let package = Package(
         ),
 
         .testTarget(name: "AuditProtocolTests", dependencies: ["AuditProtocol", "CAudit"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditDispatchTests",
+            dependencies: ["AuditDispatch", "AuditTestKit", "AuditLog", "AuditProtocol", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Fixtures")], swiftSettings: strict
+        ),
         .testTarget(name: "AuditEventsTests", dependencies: ["AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
         .testTarget(
             name: "AuditInterpretationTests",
             dependencies: ["AuditInterpretation", "AuditEvents", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict
         ),
         .testTarget(name: "AuditFollowTests", dependencies: ["AuditFollow", "AuditEvents", "AuditTestKit"], swiftSettings: strict),
+        .testTarget(name: "RemoteProtocolTests", dependencies: ["RemoteProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "AuditRemoteTests",
+            dependencies: [
+                "AuditRemote", "RemoteProtocol", "AuditTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "AuditNetlinkTests", dependencies: ["AuditNetlink", "AuditTestKit"], swiftSettings: strict),
         // The golden logs Debian's auditd 3.0.9 wrote, as resources, and their reader.
         .target(
@@ -124,7 +188,7 @@ let package = Package(
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "AuditTestKit", "AuditdGoldenLogs"], swiftSettings: strict),
         .testTarget(
             name: "AuditDaemonTests",
-            dependencies: ["AuditDaemon", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AuditDaemon", "AuditControl", "AuditDispatch", "AuditTestKit", "AuditdGoldenLogs", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The executable itself: real signals, the control commands, exit statuses, systemd notify.

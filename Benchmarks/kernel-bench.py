@@ -11,7 +11,16 @@ workload (a C loop of N getppid calls), wait until the reader has caught up, the
     lost          the kernel's `lost` counter, after minus before
     max RSS       VmHWM from /proc/PID/status, read before it is stopped
 
-then stop the reader by its pid, delete the rule, and put backlog_limit and enabled back. The whole
+then stop the reader by its pid, delete the rule, and put backlog_limit and enabled back. While the
+workload runs, the log's size is sampled every 2 ms: the longest pause in its growth bounds how long
+a record waited in the reader's memory under full load.
+
+The latency case (auditd 3.0.9 and swift-auditd, Debian's shipped settings: ENRICHED,
+incremental_async, freq 50) runs a probe instead (latency-probe.c): LATENCY_CALLS audited getppid
+calls, LATENCY_INTERVAL_US apart, each timed from the call until the log holds its event; p50, p99
+and max for both, and the ratio.
+
+The whole
 run holds /tmp/swift-auditd-kernel.lock (see notes/COORDINATION.md) and checks at the end that
 `auditctl -s` and `auditctl -l` show what they showed at the start.
 
@@ -22,6 +31,7 @@ skipped one by one (Debian's auditd: `apt-get install -y auditd`).
 
 import argparse
 import fcntl
+import math
 import os
 import re
 import shutil
@@ -29,11 +39,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 KEY = "swift-auditd-bench"
 LOCK_PATH = "/tmp/swift-auditd-kernel.lock"
 BACKLOG_LIMIT = 8192
+LATENCY_CALLS = 200
+LATENCY_INTERVAL_US = 5000
+# swift-auditd's batch window: the longest a record may wait in memory while records keep coming.
+WINDOW_MS = 20
+# How often the log's size is sampled while the workload runs.
+SAMPLE_MS = 2
 DEBIAN_CONF = "/etc/audit/auditd.conf"
 # Debian's shipped auditd.conf (3.0.9), used when the file is not on this machine. Only log_file,
 # log_format, flush, freq and max_log_file_action are changed for the benchmark.
@@ -205,11 +222,48 @@ class Skip(Exception):
 
 
 class Case:
-    def __init__(self, name, format_asked, command, needs_conf):
+    def __init__(self, name, format_asked, command, needs_conf, latency=False):
         self.name = name
         self.format_asked = format_asked
         self.command = command  # a function of the temporary directory
         self.needs_conf = needs_conf
+        # Time single calls to the file (latency-probe) instead of a full-rate workload.
+        self.latency = latency
+
+
+class GrowthWatcher:
+    """Samples the log's size every SAMPLE_MS on a thread of its own while the workload runs; the
+    longest time it stayed the same, from the first growth on, bounds how long any record waited
+    in the reader's memory (a write takes everything buffered)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.longest = 0.0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def watch(self):
+        # `since`: when the log last grew; None until it first grows under the workload.
+        size, since = None, None
+        while not self.stopped.wait(SAMPLE_MS / 1000):
+            try:
+                now_size = file_size(self.directory)
+            except OSError:
+                continue
+            now = time.monotonic()
+            if size is None:
+                size = now_size
+            elif now_size != size:
+                if since is not None:
+                    self.longest = max(self.longest, now - since)
+                size, since = now_size, now
+
+    def stop(self):
+        """The longest pause in growth, in ms (the pause after the workload ended is not counted)."""
+        self.stopped.set()
+        self.thread.join()
+        return self.longest * 1000
 
 
 def stop_process(process, timeout):
@@ -271,14 +325,24 @@ def run_case(case, args, workload_path):
                                         shell=True, start_new_session=True)
             time.sleep(0.5)
 
-        workload = subprocess.Popen([workload_path, str(args.events)], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, text=True)
+        if case.latency:
+            log_path = os.path.join(directory, "audit.log")
+            while not os.path.exists(log_path):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{case.name} made no {log_path}")
+                time.sleep(0.01)
+            # Made now, after auditing is on: only then does the kernel give a task an audit context.
+            command = [args.probe, log_path, str(LATENCY_CALLS), str(LATENCY_INTERVAL_US)]
+        else:
+            command = [workload_path, str(args.events)]
+        workload = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         workload_pid = int(workload.stdout.readline().strip().split("=")[1])
         run("auditctl", "-a", *rule_args(workload_pid))
         rule_loaded = workload_pid
         status_before = kernel_status()
         lost_before = status_before["lost"]
         waited_before = status_before.get("backlog_wait_time_actual", 0)
+        watcher = None if case.latency else GrowthWatcher(directory)
         workload.stdin.write("go\n")
         workload.stdin.close()
         try:
@@ -288,12 +352,24 @@ def run_case(case, args, workload_path):
             workload.kill()
             workload.wait()
             raise RuntimeError(f"the workload did not finish within {args.timeout} s")
-        match = re.search(r"events=(\d+) seconds=([\d.]+)", output)
-        if not match:
-            raise RuntimeError(f"the workload printed {output!r}")
-        events, seconds = int(match.group(1)), float(match.group(2))
-        row["events_per_s"] = events / seconds
-        row["workload_s"] = seconds
+        finally:
+            if watcher is not None:
+                row["longest_pause_ms"] = watcher.stop()
+        if case.latency:
+            match = re.search(r"latencies_ns=([-\d,]+)", output)
+            if not match:
+                raise RuntimeError(f"the latency probe printed {output!r}")
+            latencies = [int(v) for v in match.group(1).split(",")]
+            events, seconds = len(latencies), None
+            row["missing"] = sum(1 for v in latencies if v < 0)
+            row["latencies_ms"] = sorted(v / 1e6 for v in latencies if v >= 0)
+        else:
+            match = re.search(r"events=(\d+) seconds=([\d.]+)", output)
+            if not match:
+                raise RuntimeError(f"the workload printed {output!r}")
+            events, seconds = int(match.group(1)), float(match.group(2))
+            row["events_per_s"] = events / seconds
+            row["workload_s"] = seconds
 
         caught_up = wait_until_caught_up(reader, directory, time.monotonic() + 60)
         row["user_s"], row["sys_s"] = process_cpu_split(reader.pid)
@@ -364,25 +440,81 @@ def format_table(rows, floor, auditd_enriched):
     return "\n".join(lines)
 
 
+def judged(checks):
+    """Each target as `met` or `NOT MET`, with what was measured."""
+    return [f"  {'met    ' if ok else 'NOT MET'}  {name}: {detail}" for name, ok, detail in checks]
+
+
 def verdict(row, floor, auditd_enriched):
-    """The issue's targets for swift-auditd ENRICHED, each met or not."""
+    """The issue's throughput targets for swift-auditd ENRICHED, each met or not."""
     if "error" in row or not floor or not auditd_enriched or "error" in floor or "error" in auditd_enriched:
-        return ["targets: not judged (a row is missing)"]
+        return ["  NOT MET  every target: not judged, a row is missing or failed"]
+    rate, base_rate, floor_rate = row["events_per_s"], auditd_enriched["events_per_s"], floor["events_per_s"]
+    on_disk = f"{row['events_on_disk']:,}/{row['events']:,} events, {row['records_on_disk']:,}/{2 * row['events']:,} records"
+    pause = row.get("longest_pause_ms")
     checks = [
-        ("rate >= 3.0x auditd ENRICHED", row["events_per_s"] >= 3.0 * auditd_enriched["events_per_s"]),
-        ("rate >= 0.85x floor", row["events_per_s"] >= 0.85 * floor["events_per_s"]),
-        ("CPU <= 0.2x auditd ENRICHED", row["cpu_s"] <= 0.2 * auditd_enriched["cpu_s"]),
-        ("0 lost", row["lost"] == 0),
-        ("every record on disk", row["events_on_disk"] == row["events"] and row["records_on_disk"] == 2 * row["events"]),
-        ("max RSS <= 16 MiB", row["rss_mib"] <= 16),
-        ("ENRICHED lines on disk", row["written"] == "ENRICHED"),
+        ("rate >= 3.0x auditd ENRICHED", rate >= 3.0 * base_rate,
+         f"{rate:,.0f} events/s, {rate / base_rate:.2f}x auditd's {base_rate:,.0f}"),
+        ("rate >= 0.85x floor", rate >= 0.85 * floor_rate, f"{rate / floor_rate:.2f}x the floor's {floor_rate:,.0f}"),
+        ("CPU <= 0.2x auditd ENRICHED", row["cpu_s"] <= 0.2 * auditd_enriched["cpu_s"],
+         f"{row['cpu_s']:.2f} s, {row['cpu_s'] / auditd_enriched['cpu_s']:.2f}x auditd's {auditd_enriched['cpu_s']:.2f} s"),
+        ("0 lost", row["lost"] == 0, f"the kernel lost {row['lost']}"),
+        ("every record on disk", row["events_on_disk"] == row["events"] and row["records_on_disk"] == 2 * row["events"],
+         on_disk),
+        ("max RSS <= 16 MiB", row["rss_mib"] <= 16, f"{row['rss_mib']:.1f} MiB"),
+        ("ENRICHED lines on disk", row["written"] == "ENRICHED", f"wrote {row['written']}"),
+        (f"under full load no record waits past the {WINDOW_MS} ms window",
+         pause is not None and pause <= WINDOW_MS + SAMPLE_MS,
+         f"the log's longest pause in growth while the workload ran was {pause:.1f} ms "
+         f"(sampled every {SAMPLE_MS} ms; the floor reader's: {floor.get('longest_pause_ms', 0):.1f} ms, "
+         f"which is how long this machine stalls any reader)" if pause is not None else "not measured"),
     ]
-    return [f"  {'met    ' if ok else 'NOT MET'}  {name}" for name, ok in checks]
+    return judged(checks)
+
+
+def percentile(ordered, fraction):
+    """The nearest-rank percentile of sorted values (None for none)."""
+    if not ordered:
+        return None
+    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
+
+
+def latency_table(rows):
+    header = ["reader", "format", "calls", "on disk within 1 s", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"| {row['reader']} | {row['asked']} | error: {row['error']} |" + " |" * 5)
+            continue
+        values = row["latencies_ms"]
+        cells = [row["reader"], row["asked"], str(row["events"]), f"{len(values)}/{row['events']}"]
+        cells += [f"{percentile(values, q):.3f}" if values else "-" for q in (0.5, 0.9, 0.99)]
+        cells.append(f"{values[-1]:.3f}" if values else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def latency_verdict(swift, auditd):
+    """The issue's latency targets for swift-auditd, each met or not."""
+    if not swift or not auditd or "error" in swift or "error" in auditd or not swift["latencies_ms"] \
+            or not auditd["latencies_ms"]:
+        return ["  NOT MET  every latency target: not judged, a row is missing or failed"]
+    p99, base = percentile(swift["latencies_ms"], 0.99), percentile(auditd["latencies_ms"], 0.99)
+    return judged([
+        ("p99 <= 1 ms", p99 <= 1.0, f"p99 {p99:.3f} ms"),
+        ("p99 <= 1.5x auditd's p99", p99 <= 1.5 * base, f"{p99:.3f} ms is {p99 / base:.2f}x auditd's {base:.3f} ms"),
+        ("every call's event on disk within 1 s", swift["missing"] == 0, f"{swift['missing']} did not appear"),
+    ])
 
 
 def median_run(rows):
-    """The run with the median rate (the first error when every run failed)."""
-    good = sorted((r for r in rows if "error" not in r), key=lambda r: r["events_per_s"])
+    """The run with the median rate, or for the latency case the median p99 (the first error when
+    every run failed)."""
+    def key(row):
+        if "latencies_ms" in row:
+            return percentile(row["latencies_ms"], 0.99) or float("inf")
+        return row["events_per_s"]
+    good = sorted((r for r in rows if "error" not in r), key=key)
     return good[(len(good) - 1) // 2] if good else rows[0]
 
 
@@ -408,9 +540,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=300_000, help="getppid calls in the workload (300000)")
     parser.add_argument("--bin", default=os.path.join(here, ".build"), help="where workload and floor-reader are")
+    parser.add_argument("--probe", help="the latency probe (default: latency-probe in --bin)")
     parser.add_argument("--swift-auditd", default=os.path.join(here, "..", ".build", "release", "swift-auditd"))
     parser.add_argument("--auditd", default=shutil.which("auditd") or "/usr/sbin/auditd")
-    parser.add_argument("--only", help="comma-separated readers: floor,auditd-raw,auditd-enriched,swift-raw,swift-enriched"
+    parser.add_argument("--only", help="comma-separated cases: auditd-latency,swift-latency,"
+                        "floor,auditd-raw,auditd-enriched,swift-raw,swift-enriched"
                         " (and baseline-raw,baseline-enriched with --baseline)")
     parser.add_argument("--baseline", help="another swift-auditd binary to measure beside this one (e.g. before a change)")
     parser.add_argument("--timeout", type=int, default=180, help="seconds the workload may take, per reader")
@@ -423,6 +557,7 @@ def main():
                         "shipped priority_boost, which it applies to itself): less noise from other load on a shared machine")
     parser.add_argument("--keep", action="store_true", help="keep each reader's log directory")
     args = parser.parse_args()
+    args.probe = args.probe or os.path.join(args.bin, "latency-probe")
 
     try:
         if os.geteuid() != 0:
@@ -431,7 +566,7 @@ def main():
             raise Skip("no auditctl (apt-get install -y auditd)")
         workload_path = os.path.join(args.bin, "workload")
         floor_path = os.path.join(args.bin, "floor-reader")
-        for path in (workload_path, floor_path):
+        for path in (workload_path, floor_path, args.probe):
             if not os.access(path, os.X_OK):
                 raise Skip(f"{path} is not built (make bench builds it)")
         lock = acquire_lock(300)
@@ -440,6 +575,7 @@ def main():
         say(f"kernel benchmark skipped: {reason}")
         return 0
 
+    exit_status = 0
     try:
         start_status, start_rules = kernel_status(), kernel_rules()
         if start_status.get("pid", 0) != 0:
@@ -451,13 +587,15 @@ def main():
             return 0
 
         cases = [
+            Case("auditd 3.0.9", "ENRICHED", lambda d: [args.auditd, "-n", "-c", d], True, latency=True),
+            Case("swift-auditd", "ENRICHED", lambda d: [args.swift_auditd, "-c", d], True, latency=True),
             Case("floor (C)", "RAW", lambda d: [floor_path, os.path.join(d, "audit.log")], False),
             Case("auditd 3.0.9", "RAW", lambda d: [args.auditd, "-n", "-c", d], True),
             Case("auditd 3.0.9", "ENRICHED", lambda d: [args.auditd, "-n", "-c", d], True),
             Case("swift-auditd", "RAW", lambda d: [args.swift_auditd, "-c", d], True),
             Case("swift-auditd", "ENRICHED", lambda d: [args.swift_auditd, "-c", d], True),
         ]
-        keys = ["floor", "auditd-raw", "auditd-enriched", "swift-raw", "swift-enriched"]
+        keys = ["auditd-latency", "swift-latency", "floor", "auditd-raw", "auditd-enriched", "swift-raw", "swift-enriched"]
         if args.baseline:
             # Another build of swift-auditd, e.g. before a change, measured in the same run.
             cases += [
@@ -484,23 +622,52 @@ def main():
                 label = f"  {key}" + (f" (round {round_number})" if args.rounds > 1 else "")
                 if "error" in row:
                     say(f"{label}: error: {row['error']}")
+                elif case.latency:
+                    values = row["latencies_ms"]
+                    say(f"{label}: {len(values)}/{row['events']} calls on disk within 1 s"
+                        + (f", p50 {percentile(values, 0.5):.3f} ms, p99 {percentile(values, 0.99):.3f} ms, "
+                           f"max {values[-1]:.3f} ms" if values else ""))
                 else:
                     say(f"{label}: {row['events_per_s']:,.0f} events/s, CPU {row['cpu_s']:.2f} s "
                         f"(user {row['user_s']:.2f}, sys {row['sys_s']:.2f}), "
                         f"{row['events_on_disk']:,} events / {row['records_on_disk']:,} records on disk, "
-                        f"lost {row['lost']}, backlog waits {row['waited']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}"
+                        f"lost {row['lost']}, backlog waits {row['waited']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}, "
+                        f"longest pause in log growth {row['longest_pause_ms']:.1f} ms"
                         + (f" ({row['note']})" if "note" in row else ""))
         rows = {key: median_run(found) for key, found in runs.items()}
+        failed = sorted(key for key, found in runs.items() if any("error" in r for r in found))
 
         floor = rows.get("floor") if "error" not in rows.get("floor", {"error": 1}) else None
         auditd_enriched = rows.get("auditd-enriched") if "error" not in rows.get("auditd-enriched", {"error": 1}) else None
+        latency_keys = [k for k in ("auditd-latency", "swift-latency") if k in rows]
+        if latency_keys:
+            say("")
+            say(f"latency: {LATENCY_CALLS} audited getppid calls {LATENCY_INTERVAL_US / 1000:g} ms apart, "
+                "from the call until the log holds its event (machine otherwise quiet)")
+            say(latency_table([rows[k] for k in latency_keys]))
+            auditd_latency, swift_latency = rows.get("auditd-latency"), rows.get("swift-latency")
+            if auditd_latency and swift_latency and "error" not in auditd_latency and "error" not in swift_latency \
+                    and auditd_latency["latencies_ms"] and swift_latency["latencies_ms"]:
+                say("ratio swift-auditd / auditd: " + ", ".join(
+                    f"{name} {percentile(swift_latency['latencies_ms'], q) / percentile(auditd_latency['latencies_ms'], q):.2f}x"
+                    for name, q in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))))
+            if "swift-latency" in rows:
+                say("")
+                say("swift-auditd against the latency targets:")
+                for line in latency_verdict(swift_latency, auditd_latency):
+                    say(line)
+        throughput_keys = [k for k in keys if k in rows and k not in latency_keys]
         say("")
-        say(format_table([rows[k] for k in keys if k in rows], floor, auditd_enriched))
+        say(format_table([rows[k] for k in throughput_keys], floor, auditd_enriched))
         if "swift-enriched" in rows:
             say("")
-            say("swift-auditd ENRICHED against the issue 5 targets:")
+            say("swift-auditd ENRICHED against the throughput targets:")
             for line in verdict(rows["swift-enriched"], floor, auditd_enriched):
                 say(line)
+        if failed:
+            say("")
+            say(f"kernel benchmark FAILED: {', '.join(failed)} ended in an error (above)")
+            exit_status = 1
     finally:
         end_status, end_rules = kernel_status(), kernel_rules()
         if end_status.get("enabled") != start_status.get("enabled"):
@@ -513,8 +680,10 @@ def main():
         say(f"kernel after: enabled {end_status.get('enabled')}, pid {end_status.get('pid')}, "
             f"backlog_limit {end_status.get('backlog_limit')}, rules {'as before' if end_rules == start_rules else 'CHANGED'}"
             f" -> {'left as found' if same and end_rules == start_rules else 'NOT as found'}")
+        if not same or end_rules != start_rules:
+            exit_status = 1
         lock.close()
-    return 0
+    return exit_status
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 // Whatever the payload and the names, an ENRICHED line is exactly one line: the RAW text, then the
 // interpretations, then one newline; no other newline, and it fits the room the writer makes.
 // Built by scripts/fuzz/run.sh (make fuzz); not part of the SwiftPM package.
+import AuditProtocol
 import AuditLog
 
 final class AwkwardAccounts: AccountDirectory {
@@ -28,8 +29,8 @@ public func fuzzEnrichedFormatter(_ data: UnsafePointer<UInt8>, _ size: Int) -> 
     // As AuditLogWriter.append makes room for an ENRICHED line.
     let room = formatter.maximumLineLength(payloadLength: payload.count) + RecordEnricher.maximumAddedLength
     let buffer = OutputBuffer(capacity: room)
-    formatter.appendRawText(type: type, payload: payload, to: buffer)
-    enricher.appendInterpretations(type: type, lineStart: 0, to: buffer)
+    formatter.appendRawText(type: AuditMessageType(type), payload: payload, to: buffer)
+    enricher.appendInterpretations(type: AuditMessageType(type), lineStart: 0, to: buffer)
     buffer.append(byte: 0x0A)
     let line = buffer.bytes
     precondition(line.count <= room, "the line is longer than the room the writer makes for it")

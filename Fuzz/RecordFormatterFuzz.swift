@@ -4,6 +4,7 @@
 // Whatever the payload, a RAW line is exactly one line: it ends with a newline, holds no other
 // newline and no NUL, and fits in the room the writer made for it.
 // Built by scripts/fuzz/run.sh (make fuzz); not part of the SwiftPM package.
+import AuditProtocol
 import AuditLog
 
 let formatters = [RecordFormatter(), RecordFormatter(nodeName: "fuzz-node")]
@@ -16,7 +17,7 @@ public func fuzzRecordFormatter(_ data: UnsafePointer<UInt8>, _ size: Int) -> In
     let payload = UnsafeRawBufferPointer(start: data + 3, count: size - 3)
     let room = formatter.maximumLineLength(payloadLength: payload.count)
     let buffer = OutputBuffer(capacity: room)
-    formatter.appendRaw(type: type, payload: payload, to: buffer)
+    formatter.appendRaw(type: AuditMessageType(type), payload: payload, to: buffer)
     let line = buffer.bytes
     precondition(line.count <= room, "the line is longer than the room the writer makes for it")
     precondition(line.last == 0x0A, "a line ends with a newline")

@@ -8,6 +8,7 @@
 // --flush sets auditd.conf's flush (default none), --freq its freq (default 50); with a --log-dir on
 // a real disk (the default /dev/shm never syncs) the wall rate is what each flush mode costs.
 // Run with LD_PRELOAD=Benchmarks/.build/libmalloc-count.so to count allocations (make bench does).
+import AuditProtocol
 import AuditDaemon
 import AuditLog
 import AuditNetlink
@@ -56,7 +57,7 @@ let made = Clock.nanoseconds(CLOCK_MONOTONIC)
 let corpus = Corpus(records: recordCount, mix: corpusMix)
 let madeSeconds = Double(Clock.nanoseconds(CLOCK_MONOTONIC) - made) / 1e9
 let mix = corpus.typeCounts().map { type, count in
-    "\(MessageTypeNames.name(of: type)) \(count * 1000 / corpus.records / 10).\(count * 1000 / corpus.records % 10)%"
+    "\(MessageTypeNames.name(of: AuditMessageType(type))) \(count * 1000 / corpus.records / 10).\(count * 1000 / corpus.records % 10)%"
 }
 say("replay benchmark (\(corpusMix)): \(corpus.records) datagrams, \(corpus.byteCount / corpus.records) bytes each on average "
       + "(made in \(String(format1: madeSeconds)) s); mix: \(mix.joined(separator: ", "))")

@@ -10,10 +10,11 @@ import Glibc
 /// state report it writes for them.
 ///
 /// As auditd (src/auditd.c: `netlink_handler`), each signalled operation first asks the kernel who
-/// sent the signal (`AUDIT_SIGNAL_INFO`); records that arrive while the answer is awaited are
-/// written, not set aside. Then it does the work and writes its `DAEMON_*` record.
+/// sent the signal (`AUDIT_SIGNAL_INFO`); records that arrive while the answer is awaited are kept
+/// and written right after it (`RecordLoop`), before the operation's effects, never in the middle
+/// of the request. Then it does the work and writes its `DAEMON_*` record.
 extension AuditDaemon {
-    func handle(_ command: DaemonControl.Command, client: AuditClient, sink: RecordSink) {
+    func handle(_ command: DaemonControl.Command) {
         let coalesced = control.coalesced
         if coalesced > reportedCoalesced {
             logger.notice("\(coalesced - reportedCoalesced) signals arrived while the same request was still waiting; each was folded into it")
@@ -23,14 +24,14 @@ extension AuditDaemon {
         case .stop:
             break  // handled by the loop
         case let .reload(origin):
-            reload(origin: origin, client: client, sink: sink)
+            reload(origin: origin)
         case let .rotate(origin):
-            rotate(origin: origin, client: client, sink: sink)
+            rotate(origin: origin)
         case let .resume(origin):
-            resume(origin: origin, client: client, sink: sink)
+            resume(origin: origin)
         case let .reportState(origin):
             logger.info("writing the state report\(origin.map { " (\($0))" } ?? "")")
-            reportState(client: client, sink: sink, askKernel: true)
+            reportState(askKernel: true)
         }
     }
 
@@ -42,10 +43,10 @@ extension AuditDaemon {
     /// as a test sends): the kernel's answer to `AUDIT_SIGNAL_INFO`, within 3 s as auditd. In
     /// shadow mode, or for SIGINT, the kernel remembers nothing for us: what `siginfo_t` said of a
     /// sending process, completed from `/proc` the way the kernel would have.
-    func sender(of origin: SignalOrigin?, client: AuditClient, sink: RecordSink) -> SignalSender? {
+    func sender(of origin: SignalOrigin?) -> SignalSender? {
         if socket.kind != .multicast, origin?.isRememberedByKernel ?? true {
             do {
-                let info = try client.signalInfo(timeout: .seconds(3), onRecord: sink.accept)
+                let info = try loop.signalInfo(timeout: .seconds(3))
                 return SignalSender(info)
             } catch {
                 logger.warning("the kernel did not say who sent the signal (AUDIT_SIGNAL_INFO); writing auditd's -1 fallback",
@@ -63,27 +64,27 @@ extension AuditDaemon {
 
     /// SIGUSR1: rotate now; `DAEMON_ROTATE` is the first line of the new file. auditd rotates even
     /// when the kernel does not say who asked.
-    func rotate(origin: SignalOrigin?, client: AuditClient, sink: RecordSink) {
-        let sender = sender(of: origin, client: client, sink: sink)
+    func rotate(origin: SignalOrigin?) {
+        let sender = sender(of: origin)
         let reason = origin.map { "\($0)" } ?? "request"
         logger.notice("rotating the log: \(reason)")
-        rotateLog(sink: sink, reason: reason)
-        write(.rotated(sender: sender), to: sink)
+        loop.writer.rotate(reason: reason)
+        write(.rotated(sender: sender))
         state.lastRotation = DaemonRecordStamper.wallClock().seconds
         state.lastRotationReason = reason
-        reportState(client: client, sink: sink, askKernel: false)
+        reportState(askKernel: false)
     }
 
     /// SIGHUP: read auditd.conf again. A file that cannot be read or parsed leaves the running
     /// configuration untouched and is written as a failed `DAEMON_CONFIG`; a good one is applied
     /// and written as a successful one. When the kernel cannot say who asked, auditd does not
     /// reload at all, and neither does swift-auditd.
-    func reload(origin: SignalOrigin?, client: AuditClient, sink: RecordSink) {
+    func reload(origin: SignalOrigin?) {
         notifier.reloading()
-        defer { reportState(client: client, sink: sink, askKernel: false) }
-        guard let sender = sender(of: origin, client: client, sink: sink) else {
+        defer { reportState(askKernel: false) }
+        guard let sender = sender(of: origin) else {
             logger.error("not reloading: the kernel did not say who asked (auditd refuses such a reload too)")
-            write(.reconfigurationFailed(sender: nil), to: sink)
+            write(.reconfigurationFailed(sender: nil))
             notifier.ready(status: "Reload refused: the sender is unknown; running on the old configuration")
             return
         }
@@ -100,47 +101,49 @@ extension AuditDaemon {
             new = loaded.configuration
         } catch {
             logger.error("keeping the running configuration: \(error)")
-            write(.reconfigurationFailed(sender: sender), to: sink)
+            write(.reconfigurationFailed(sender: sender))
             notifier.ready(status: "Reload failed, running on the old configuration: \(error)")
             return
         }
-        apply(new, sink: sink)
-        write(.reconfigured(sender: sender), to: sink)
+        apply(new)
+        write(.reconfigured(sender: sender))
         notifier.ready(status: "Reloaded auditd.conf; writing to \(configuration.logFile)")
     }
 
     /// SIGUSR2: resume logging after a suspension, then `DAEMON_RESUME`.
-    func resume(origin: SignalOrigin?, client: AuditClient, sink: RecordSink) {
-        let sender = sender(of: origin, client: client, sink: sink)
+    func resume(origin: SignalOrigin?) {
+        let sender = sender(of: origin)
         logger.notice("resuming logging\(origin.map { ": \($0)" } ?? "")")
-        resumeLogging(sink: sink)
-        write(.resumed(sender: sender), to: sink)
-        reportState(client: client, sink: sink, askKernel: false)
+        loop.writer.resume()
+        loop.dispatcher.resume()
+        write(.resumed(sender: sender))
+        reportState(askKernel: false)
     }
 
     // MARK: - Records and the state report
 
     /// Writes one of the daemon's own records at once, through the same writer as the kernel's.
-    func write(_ record: DaemonRecord, to sink: RecordSink) {
+    func write(_ record: DaemonRecord) {
         let payload = stamper.payload(for: record)
-        payload.withUnsafeBytes { sink.writer.append(type: record.type.rawValue, payload: $0) }
+        payload.withUnsafeBytes { loop.take(record.type, $0) }
+        loop.dispatcher.nudge()
         state.daemonRecordsWritten += 1
         do {
-            try sink.writer.flush()
+            try loop.writer.flush()
         } catch {
             logger.error("cannot write \(record) to the log yet; it stays buffered", metadata: ["error": "\(error)"])
         }
     }
 
     /// Writes the state report to the run directory, if the daemon keeps one. With `askKernel`,
-    /// the kernel's `lost` counter is asked first (records arriving meanwhile are written).
-    func reportState(client: AuditClient, sink: RecordSink, askKernel: Bool) {
+    /// the kernel's `lost` counter is asked first (records arriving meanwhile are written after the answer).
+    func reportState(askKernel: Bool) {
         guard let runDirectory = options.runDirectory else { return }
         if askKernel, socket.kind != .multicast,
-           let status = try? client.status(timeout: .seconds(2), onRecord: sink.accept) {
+           let status = try? loop.status(timeout: .seconds(2)) {
             state.kernelLost = status.lost
         }
-        let writer = sink.writer
+        let writer = loop.writer
         try? writer.flush()
         state.sequence += 1
         state.time = DaemonRecordStamper.wallClock().seconds
@@ -167,15 +170,17 @@ extension AuditDaemon {
         }
         state.losses.notLogged = writer.recordsNotLogged
         state.rotatedFiles = Self.rotatedFileCount(of: writer.path)
-        state.recordsReceived = client.counters.records
-        state.recordsWritten = writer.recordsWritten + sink.retired.written
-        state.losses.diskRefused = writer.recordsDropped + sink.retired.dropped
-        state.losses.socketOverruns = client.counters.overruns
-        state.losses.refusedSenders = client.counters.refusedSenders
-        state.losses.malformed = client.counters.malformed
-        state.losses.truncated = client.counters.truncated
-        if state.heldRecordsCollected == nil, sink.tracker?.markerSeen == true {
-            state.heldRecordsCollected = sink.tracker?.collected
+        state.recordsReceived = loop.client.counters.records
+        state.recordsWritten = writer.recordsWritten
+        state.losses.diskRefused = writer.recordsDropped
+        state.losses.socketOverruns = loop.client.counters.overruns
+        state.losses.refusedSenders = loop.client.counters.refusedSenders
+        state.losses.malformed = loop.client.counters.malformed
+        state.losses.truncated = loop.client.counters.truncated
+        state.plugins = loop.dispatcher.statuses
+        state.pluginQueueDepth = configuration.dispatcher.queueDepth
+        if state.heldRecordsCollected == nil, loop.tracker?.markerSeen == true {
+            state.heldRecordsCollected = loop.tracker?.collected
         }
         do {
             try runDirectory.writeState(state)

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditLog
 import Logging
 #if canImport(Glibc)
@@ -39,24 +40,13 @@ extension AuditDaemon {
         logger.log(level: event.kind == .diskRecovered ? .info : level, "\(event.message)")
     }
 
-    /// SIGUSR1: what waits is written to the current file, then the files rotate as
-    /// `max_log_file_action` says (keep_logs shifts, anything else keeps `num_logs`).
-    func rotateLog(sink: RecordSink, reason: String) {
-        sink.writer.rotate(reason: reason)
-    }
-
-    /// SIGUSR2: reopen the log and write again after a suspension.
-    func resumeLogging(sink: RecordSink) {
-        sink.writer.resume()
-    }
-
     /// Applies a reloaded configuration as auditd's SIGHUP does (src/auditd-reconfigure.c), least
     /// invasive first: `priority_boost`, `log_format`, `name_format`/`name`, then the log file
     /// (`write_logs`, `log_group`, `flush`, `log_file` reopen it; `freq`, `num_logs` and
     /// `disk_error_action` take effect at once), `max_log_file*` (a size check), and the disk-space
     /// marks and actions (flags cleared, excess logs removed, a space check). Not reloaded, as in
     /// auditd: `local_events`, `end_of_event_timeout` and the network, TLS and email settings.
-    func apply(_ new: AuditdConfiguration, sink: RecordSink) {
+    func apply(_ new: AuditdConfiguration) {
         let old = configuration
         var applied = new
         applied.localEvents = old.localEvents
@@ -66,10 +56,10 @@ extension AuditDaemon {
         if old.priorityBoost != new.priorityBoost {
             let base = ProcessTuning.currentNice() + old.priorityBoost
             if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, base - new.priorityBoost) != 0 {
-                logger.warning("cannot change the daemon's priority to priority_boost \(new.priorityBoost): \(String(cString: strerror(errno)))")
+                logger.warning("cannot change the daemon's priority to priority_boost \(new.priorityBoost): \(Errno(errno).description)")
             }
         }
-        let writer = sink.writer
+        let writer = loop.writer
         if old.logFormat != new.logFormat { writer.setFormat(new.logFormat, enricher: enricher) }
         if old.nameFormat != new.nameFormat || old.name != new.name {
             do {
@@ -81,6 +71,8 @@ extension AuditDaemon {
             }
         }
         writer.apply(applied.logSettings)
+        // plugin_dir read again, plugins started, stopped, restarted or sent SIGHUP (auditd's reconfigure).
+        loop.dispatcher.reload(configuration.dispatcherSettings)
     }
 }
 

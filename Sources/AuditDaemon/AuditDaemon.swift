@@ -1,3 +1,4 @@
+import AuditDispatch
 import AuditLog
 import AuditNetlink
 import AuditProtocol
@@ -9,9 +10,11 @@ import Glibc
 /// The audit daemon: registers with the kernel, then receives records and writes them to the log
 /// until told to stop, and stops without losing what it received.
 ///
-/// One thread runs the whole record path: a batched receive, formatting into one buffer, and one
-/// `write` per batch window. Commands (stop, and what signals ask for) arrive through
-/// `DaemonControl` and are handled between batches.
+/// The daemon keeps the lifecycle (the run directory, registration, the stop, systemd, the state
+/// report); its `RecordLoop` runs the record path on the same thread: a batched receive,
+/// formatting into one buffer, one `write` when the socket is drained or the batch window closes.
+/// Commands (stop, and what signals ask for) arrive through `DaemonControl` and are handled
+/// between batches.
 public final class AuditDaemon {
     /// The configuration in force; a reload (SIGHUP) replaces it.
     public internal(set) var configuration: AuditdConfiguration
@@ -28,6 +31,8 @@ public final class AuditDaemon {
     var state = DaemonStateReport()
     /// Folded signals already reported.
     var reportedCoalesced: UInt64 = 0
+    /// The record path; made by `run()` once the log is open, and used only on its thread.
+    var loop: RecordLoop!
     /// Writes the ENRICHED part of each line when `log_format = ENRICHED`; nil for the default,
     /// names from the system's account databases. Tests pass one with names of their own.
     let enricher: RecordEnricher?
@@ -70,6 +75,8 @@ public final class AuditDaemon {
         /// The kernel's `lost` counter at registration and at the stop.
         public var lostAtRegistration: UInt32?
         public var lostAtStop: UInt32?
+        /// Each plugin at the stop: what it was sent, dropped, and how often it was restarted.
+        public var plugins: [PluginStatus] = []
     }
 
     /// Runs until a `.stop` command, or until a fake kernel closes its end.
@@ -89,21 +96,30 @@ public final class AuditDaemon {
             options.runDirectory?.removePIDFile(ifNaming: Int32(bitPattern: processID))
             options.runDirectory?.removeState()
         }
-        let writer = try openLog()
-        let client = AuditClient(socket: socket, logger: logger)
-        let sink = RecordSink(writer: writer)
+        let dispatcher: Dispatcher
+        do {
+            dispatcher = try Dispatcher(settings: configuration.dispatcherSettings, systemActions: systemActions, logger: logger)
+        } catch {
+            throw AuditDaemonError(.startFailure, "cannot set up the plugin dispatcher", cause: error)
+        }
+        // Plugins start before the first record, so they get DAEMON_START as auditd's do.
+        dispatcher.start()
+        defer { dispatcher.stop() }
+        let loop = RecordLoop(socket: socket, writer: try openLog(), control: control, dispatcher: dispatcher,
+                              batchWindow: options.batchWindow, logger: logger)
+        self.loop = loop
         write(.start(version: SwiftAuditdVersion.current,
                      format: configuration.writeLogs ? configuration.logFormat.rawValue : "nolog",
-                     kernel: Self.kernelRelease(), identity: identity), to: sink)
+                     kernel: Self.kernelRelease(), identity: identity))
         let granted = socket.setReceiveBufferSize(options.receiveBufferSize)
         var summary = Summary()
 
         if socket.kind != .multicast {
             let status: AuditStatus
             do {
-                status = try register(client: client, sink: sink)
+                status = try register()
             } catch let failure {
-                abort(failure, sink: sink)
+                abort(failure)
                 throw failure.error
             }
             summary.lostAtRegistration = status.lost
@@ -113,256 +129,43 @@ public final class AuditDaemon {
             logger.notice("listening on the read-only multicast group (shadow mode): not registered, no held backlog")
             // Shadow mode changes nothing in the kernel, so it cannot switch auditing on; say so
             // when it is off, or the log would stay empty without a word.
-            if let status = try? client.status(timeout: .seconds(2), onRecord: sink.accept), status.enabled == 0 {
+            if let status = try? loop.status(timeout: .seconds(2)), status.enabled == 0 {
                 logger.warning("auditing is off (enabled=0): no records will arrive until it is switched on (auditctl -e 1)")
             }
             notifier.ready(status: "Shadow mode: reading the kernel's multicast group; writing to \(configuration.logFile)")
         }
         logger.notice("writing records to \(configuration.logFile)",
                       metadata: ["receive_buffer": "\(granted)", "pid": "\(processID)"])
-        reportState(client: client, sink: sink, askKernel: false)
+        reportState(askKernel: false)
 
-        let stopOrigin = try receiveUntilStopped(client: client, sink: sink)
-        try stop(client: client, sink: sink, origin: stopOrigin, registered: socket.kind != .multicast, summary: &summary)
+        let stopOrigin = try loop.run(countsHeldBacklog: socket.kind != .multicast,
+                                      heldBacklogCounted: { heldBacklogCounted() },
+                                      handle: { handle($0) })
+        try stop(origin: stopOrigin, registered: socket.kind != .multicast, summary: &summary)
+        // The plugins get DAEMON_END and what waits for them, then end of file.
+        dispatcher.stop()
+        summary.plugins = dispatcher.statuses
 
-        summary.receive = client.counters
-        summary.recordsWritten = sink.writer.recordsWritten + sink.retired.written
-        summary.recordsDropped = sink.writer.recordsDropped + sink.retired.dropped
-        summary.recordsNotLogged = sink.writer.recordsNotLogged + sink.writer.pendingRecords
+        summary.receive = loop.client.counters
+        summary.recordsWritten = loop.writer.recordsWritten
+        summary.recordsDropped = loop.writer.recordsDropped
+        summary.recordsNotLogged = loop.writer.recordsNotLogged + loop.writer.pendingRecords
         summary.daemonRecordsWritten = state.daemonRecordsWritten
-        summary.heldRecordsCollected = sink.tracker?.collected
+        summary.heldRecordsCollected = loop.tracker?.collected
         logSummary(summary)
         return summary
     }
 
-    // MARK: - Registration
+    // MARK: - The held backlog
 
-    /// `AUDIT_GET`, the `-s` choice, then `AUDIT_SET pid` with its ACK. Every record that arrives
-    /// from here on is written; none is read and thrown away (auditd 3.0.9 discards one).
-    private func register(client: AuditClient, sink: RecordSink) throws(StartFailure) -> AuditStatus {
-        var status: AuditStatus
-        do {
-            status = try client.status(onRecord: sink.accept)
-        } catch {
-            throw StartFailure(.setEnable, kernelError(error, doing: "ask the kernel for its audit status (AUDIT_GET)"))
-        }
-        do {
-            try applyStartupState(to: &status, client: client, sink: sink)
-        } catch {
-            throw StartFailure(.setEnable, error)
-        }
-        do {
-            try registerPID(status: status, client: client, sink: sink)
-        } catch {
-            throw StartFailure(.setPID, error)
-        }
-        return status
-    }
-
-    /// A start that failed at the kernel: what failed, for `DAEMON_ABORT`, and the error.
-    struct StartFailure: Error {
-        let operation: DaemonRecord.AbortOperation
-        let error: AuditDaemonError
-        init(_ operation: DaemonRecord.AbortOperation, _ error: AuditDaemonError) {
-            self.operation = operation
-            self.error = error
-        }
-    }
-
-    /// Writes `DAEMON_ABORT` and syncs, before the error ends the process (auditd's order).
-    private func abort(_ failure: StartFailure, sink: RecordSink) {
-        write(.abort(failure.operation, identity: identity), to: sink)
-        do {
-            try sink.writer.flushAndSync()
-        } catch {
-            logger.error("could not write DAEMON_ABORT to the log", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func registerPID(status: AuditStatus, client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
-
-        let registeredAt = WallClock.milliseconds()
-        sink.tracker = HeldBacklogTracker(pid: processID, registeredAt: registeredAt)
-        do {
-            try client.set(AuditStatus(mask: .pid, pid: processID), onRecord: sink.accept)
-        } catch {
-            if case let .refused(_, code) = error, code == EEXIST {
-                let holder = (try? client.status(onRecord: sink.accept))?.pid ?? status.pid
-                throw AuditDaemonError(
-                    .startFailure,
-                    "another audit daemon is registered with the kernel: pid \(holder)\(Self.commandName(of: holder)); "
-                        + "stop it first (swift-auditd never takes over a live daemon), or run with --multicast beside it")
-            }
-            throw kernelError(error, doing: "register as the audit daemon (AUDIT_SET pid)")
-        }
-        logger.notice("registered with the kernel as its audit daemon",
-                      metadata: ["pid": "\(processID)", "enabled": "\(status.enabled)",
-                                 "backlog_limit": "\(status.backlogLimit)", "lost": "\(status.lost)"])
-        if let commandLine = kernelCommandLine, !commandLine.holdsRecordsForDaemon {
-            logger.notice("""
-                the kernel was not booted with audit=1, so it held no records for a daemon before this one \
-                registered; to keep the records of early boot, add 'audit=1 audit_backlog_limit=8192' to the \
-                kernel command line
-                """)
-        } else if status.lost > 0 {
-            reportLostBeforeRegistration(status)
-        }
-    }
-
-    /// The kernel's `lost` counter is the only trace of an overflow of its hold queue: the console
-    /// message is rate-limited (`audit_log_lost`, kernel/audit.c), so say it here, with the number.
-    private func reportLostBeforeRegistration(_ status: AuditStatus) {
-        let metadata: Logger.Metadata = ["lost": "\(status.lost)", "backlog_limit": "\(status.backlogLimit)"]
-        if kernelCommandLine?.holdsRecordsForDaemon == true {
-            logger.warning("""
-                the kernel's hold queue overflowed before registration: the kernel lost \(status.lost) records \
-                (it holds at most audit_backlog_limit=\(status.backlogLimit) for a daemon that has not started); \
-                to keep them all, add audit_backlog_limit=8192 to the kernel command line
-                """, metadata: metadata)
-        } else {
-            logger.warning("""
-                the kernel lost \(status.lost) records before this daemon registered (its lost counter since boot); \
-                a larger audit_backlog_limit (now \(status.backlogLimit)) keeps more
-                """, metadata: metadata)
-        }
-    }
-
-    private func applyStartupState(to status: inout AuditStatus, client: AuditClient, sink: RecordSink) throws(AuditDaemonError) {
-        let wanted: UInt32
-        switch options.startupState {
-        case .nochange: return
-        case .enable: wanted = 1
-        case .disable: wanted = 0
-        }
-        if status.enabled == 2 {
-            logger.notice("auditing is locked (enabled=2) until reboot; leaving it as it is")
-            return
-        }
-        guard status.enabled != wanted else { return }
-        do {
-            try client.set(AuditStatus(mask: .enabled, enabled: wanted), onRecord: sink.accept)
-        } catch {
-            throw kernelError(error, doing: "set the kernel's audit enabled flag to \(wanted) (AUDIT_SET enabled)")
-        }
-        if let notice = UnauditedProcessesNotice.text(foundEnabled: status.enabled, setEnabled: wanted,
-                                                      commandLine: kernelCommandLine) {
-            logger.warning("\(notice)")
-        }
-        status.enabled = wanted
-    }
-
-    private func kernelError(_ error: AuditClientError, doing what: String) -> AuditDaemonError {
-        if case let .refused(_, code) = error {
-            switch code {
-            case EPERM, EACCES:
-                return AuditDaemonError(
-                    .insufficientPrivilege,
-                    "not allowed to \(what): an audit daemon needs root (CAP_AUDIT_CONTROL) in the initial pid namespace",
-                    cause: error)
-            case ECONNREFUSED:
-                return AuditDaemonError(
-                    .insufficientPrivilege,
-                    "the kernel refuses audit requests from this user namespace; an audit daemon must run in the initial namespaces",
-                    cause: error)
-            default:
-                break
-            }
-        }
-        return AuditDaemonError(.startFailure, "cannot \(what)", cause: error)
-    }
-
-    // MARK: - The record path
-
-    /// Receives and writes until a stop; returns where the stop came from (nil: not a signal).
-    private func receiveUntilStopped(client: AuditClient, sink: RecordSink) throws(AuditDaemonError) -> SignalOrigin? {
-        let window = options.batchWindow.milliseconds
-        // When the records waiting in the buffer must be written: one batch window after the first
-        // arrived, or, after a failed write, when the next attempt is due.
-        var writeDueAt: Int64?
-        var writeFailures = WriteFailures()
-        var heldReported = socket.kind == .multicast
-        let heldReportDeadline = MonotonicClock.now() + 1000
-
-        // The pipe polled readable: empty it even when the command was already taken.
-        var woken = true
-        while true {
-            if woken || control.hasCommands {
-                woken = false
-                for command in control.takeAll() {
-                    if case let .stop(reason, origin) = command {
-                        logger.notice("stopping: \(reason)")
-                        return origin
-                    }
-                    // Whatever waits in the buffer belongs before the command's effects.
-                    if sink.writer.hasPendingRecords { write(sink.writer, &writeDueAt, &writeFailures) }
-                    handle(command, client: client, sink: sink)
-                }
-            }
-            let result: AuditSocket.ReceiveResult
-            do {
-                result = try client.receiveAvailable(onRecord: sink.accept)
-            } catch {
-                logger.error("receive failed; going on", metadata: ["error": "\(error)"])
-                result = .empty
-            }
-            if result == .closed {
-                logger.warning("the kernel's end of the socket closed; stopping")
-                return nil
-            }
-            let now = MonotonicClock.now()
-            if writeDueAt == nil, sink.writer.hasPendingRecords { writeDueAt = now + window }
-            if !heldReported, sink.tracker?.markerSeen == true || now >= heldReportDeadline {
-                reportHeldBacklog(sink.tracker)
-                sink.isTracking = false
-                heldReported = true
-                state.heldRecordsCollected = sink.tracker?.collected
-                notifier.status("Writing to \(configuration.logFile); collected \(sink.tracker?.collected ?? 0) records "
-                    + "the kernel held before registration")
-                reportState(client: client, sink: sink, askKernel: false)
-            }
-            // Records never wait past the window, however steadily more keep arriving.
-            if let due = writeDueAt, now >= due { write(sink.writer, &writeDueAt, &writeFailures) }
-            if case let .received(count) = result, count == client.batch.slotCount { continue }
-            // The socket is drained for now: wait for more, for a command, or for the window to close.
-            var timeout: Int64 = -1
-            if let due = writeDueAt { timeout = max(0, due - now) }
-            if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
-            let ready: (socket: Bool, other: Bool)
-            do {
-                ready = try socket.waitReadable(timeoutMilliseconds: Int32(clamping: max(timeout, -1)),
-                                                alsoWatching: control.wakeDescriptor)
-            } catch {
-                throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
-            }
-            woken = ready.other
-            if let due = writeDueAt, MonotonicClock.now() >= due {
-                write(sink.writer, &writeDueAt, &writeFailures)
-            }
-        }
-    }
-
-    /// Writes what is buffered. A failure keeps the bytes for the next attempt, which waits longer
-    /// after each failure (up to a second), so a disk that refuses writes is neither hammered nor
-    /// allowed to flood the diagnostics: the first few failures are reported, then every power of two.
-    private func write(_ writer: AuditLogWriter, _ writeDueAt: inout Int64?, _ failures: inout WriteFailures) {
-        do {
-            try writer.flush()
-            writeDueAt = nil
-            if failures.count > 0 {
-                logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failures.count)"])
-                failures = WriteFailures()
-            }
-        } catch {
-            // The writer ran disk_full_action or disk_error_action and said what auditd says
-            // (or nothing, for `ignore`); here only the next attempt is scheduled.
-            failures.count += 1
-            writeDueAt = MonotonicClock.now() + failures.retryDelayMilliseconds
-            if failures.shouldReport {
-                logger.debug("cannot write the audit log; keeping the records in memory and trying again",
-                             metadata: ["error": "\(error)", "failed_writes": "\(failures.count)",
-                                        "retry_in_ms": "\(failures.retryDelayMilliseconds)"])
-            }
-        }
+    /// The held backlog is complete (or a second passed): say how much of it came, once.
+    private func heldBacklogCounted() {
+        let tracker = loop.tracker
+        reportHeldBacklog(tracker)
+        state.heldRecordsCollected = tracker?.collected
+        notifier.status("Writing to \(configuration.logFile); collected \(tracker?.collected ?? 0) records "
+            + "the kernel held before registration")
+        reportState(askKernel: false)
     }
 
     private func reportHeldBacklog(_ tracker: HeldBacklogTracker?) {
@@ -385,63 +188,38 @@ public final class AuditDaemon {
     /// the kernel's queue, are lost when it leaves (the kernel drops them unless booted with
     /// `audit=1`). swift-auditd first receives until the kernel reports an empty queue (bounded by
     /// two seconds, in case audited processes keep producing), then unregisters.
-    private func stop(client: AuditClient, sink: RecordSink, origin: SignalOrigin?, registered: Bool,
-                      summary: inout Summary) throws(AuditDaemonError) {
+    private func stop(origin: SignalOrigin?, registered: Bool, summary: inout Summary) throws(AuditDaemonError) {
         notifier.stopping(status: "Stopping\(origin.map { " (\($0))" } ?? ""): writing everything the kernel sent")
         // Asked first, as auditd, while the kernel still holds the sender; records that arrive
-        // meanwhile are written.
-        let sender = sender(of: origin, client: client, sink: sink)
+        // meanwhile are written right after the answer.
+        let sender = sender(of: origin)
         if registered {
-            emptyKernelQueue(client: client, sink: sink)
+            loop.emptyKernelQueue()
             do {
-                try client.set(AuditStatus(mask: .pid, pid: 0), timeout: .seconds(2), onRecord: sink.accept)
+                try loop.set(AuditStatus(mask: .pid, pid: 0), timeout: .seconds(2))
             } catch {
                 logger.error("could not unregister from the kernel", metadata: ["error": "\(error)"])
             }
         }
-        drain(client: client, sink: sink)
+        loop.drain()
         if registered {
-            summary.lostAtStop = (try? client.status(timeout: .seconds(2), onRecord: sink.accept))?.lost
-            drain(client: client, sink: sink)
+            summary.lostAtStop = (try? loop.status(timeout: .seconds(2)))?.lost
+            loop.drain()
         }
         // The last line: every record received is above it.
-        write(.end(sender: sender), to: sink)
+        write(.end(sender: sender))
         do {
-            try sink.writer.flushAndSync()
+            try loop.writer.flushAndSync()
         } catch {
             throw AuditDaemonError(.startFailure, "could not write the last records to the log", cause: error)
         }
     }
 
-    /// Receives until the socket is empty and the kernel's queue for us is empty too.
-    private func emptyKernelQueue(client: AuditClient, sink: RecordSink) {
-        let giveUpAt = MonotonicClock.now() + 2000
-        while MonotonicClock.now() < giveUpAt {
-            drain(client: client, sink: sink, quietFor: 0)
-            guard let status = try? client.status(timeout: .seconds(1), onRecord: sink.accept) else { return }
-            if status.backlog == 0 { return }
-            _ = try? socket.waitReadable(timeoutMilliseconds: 10)
-        }
-        logger.warning("the kernel's queue did not empty within 2 s; unregistering anyway")
-    }
-
-    /// Receives until the socket has been quiet for `quietFor` milliseconds, or two seconds have passed.
-    private func drain(client: AuditClient, sink: RecordSink, quietFor: Int32 = 100) {
-        let giveUpAt = MonotonicClock.now() + 2000
-        while MonotonicClock.now() < giveUpAt {
-            guard let result = try? client.receiveAvailable(onRecord: sink.accept) else { return }
-            switch result {
-            case .received, .overrun:
-                continue
-            case .closed:
-                return
-            case .empty:
-                guard let ready = try? socket.waitReadable(timeoutMilliseconds: quietFor), ready.socket else { return }
-            }
-        }
-    }
-
     private func logSummary(_ summary: Summary) {
+        for plugin in summary.plugins {
+            let level: Logger.Level = plugin.dropped > 0 ? .warning : .notice
+            logger.log(level: level, "plugin \(plugin.summary)")
+        }
         var metadata: Logger.Metadata = [
             "received": "\(summary.receive.records)", "written": "\(summary.recordsWritten)",
             "daemon_records": "\(summary.daemonRecordsWritten)",
@@ -471,33 +249,6 @@ public final class AuditDaemon {
         guard let text = try? AuditdConfiguration.readFile("/proc/\(pid)/comm"), let name = text.split(separator: "\n").first
         else { return "" }
         return " (\(name))"
-    }
-}
-
-/// Consecutive failed writes of the log: how long to wait before the next try, and which to report.
-struct WriteFailures {
-    var count: UInt64 = 0
-    /// 20 ms, doubling, at most a second.
-    var retryDelayMilliseconds: Int64 { count == 0 ? 0 : min(1000, 20 << min(count - 1, 6)) }
-    /// The first five, then every power of two.
-    var shouldReport: Bool { count <= 5 || count & (count - 1) == 0 }
-}
-
-/// Where each received record goes: the held-backlog count while it is open, then the writer.
-final class RecordSink {
-    /// The log writer; a reload that moves the log replaces it.
-    var writer: AuditLogWriter
-    /// What writers replaced before this one wrote and dropped.
-    var retired = (written: UInt64(0), dropped: UInt64(0))
-    var tracker: HeldBacklogTracker? { didSet { isTracking = tracker != nil } }
-    /// Whether records still go through the tracker: only until the held backlog is reported.
-    var isTracking = false
-
-    init(writer: AuditLogWriter) { self.writer = writer }
-
-    func accept(_ type: AuditMessageType, _ payload: UnsafeRawBufferPointer) {
-        if isTracking { tracker!.observe(type: type, payload: payload) }
-        writer.append(type: type.rawValue, payload: payload)
     }
 }
 

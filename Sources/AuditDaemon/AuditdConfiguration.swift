@@ -1,4 +1,7 @@
+import AuditDispatch
+import AuditSystem
 import AuditLog
+import RemoteProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -40,13 +43,27 @@ public struct AuditdConfiguration: Sendable, Equatable {
     public var diskErrorAction: DiskAction = .syslog
     /// `end_of_event_timeout` in seconds (ausearch's and the enriched formatter's event grouping).
     public var endOfEventTimeout: Int = 2
-    /// Settings for parts swift-auditd does not have (network listener, plugins, email,
+    /// `plugin_dir`, `q_depth`, `overflow_action`, `max_restarts`: the plugin dispatcher.
+    public var dispatcher = DispatcherSettings()
+    /// The network listener's keywords (`tcp_*`, `use_libwrap`, `transport`, `krb5_*`,
+    /// `distribute_network`), typed and checked as auditd checks them. They are also in
+    /// `unsupported` until the daemon runs the listener (AuditRemote).
+    public var remote = RemoteListenerSettings()
+    /// Settings for parts swift-auditd does not have (network listener, email,
     /// Kerberos/TLS), accepted as auditd accepts them: keyword (lower case) → value.
     public var unsupported: [String: String] = [:]
 
     public init(logFile: String = defaultLogFile, logFormat: LogFormat = .enriched) {
         self.logFile = logFile
         self.logFormat = logFormat
+    }
+
+    /// The dispatcher's settings, with the protocol auditd picks for local records: the log's
+    /// line when it is ENRICHED or carries a node name, the kernel's text otherwise.
+    public var dispatcherSettings: DispatcherSettings {
+        var settings = dispatcher
+        settings.localProtocol = .forLocalRecords(enriched: logFormat == .enriched, hasNodeName: nameFormat != .none)
+        return settings
     }
 
     /// The log-file settings the writer uses.
@@ -81,12 +98,6 @@ public struct AuditdConfiguration: Sendable, Equatable {
         return Loaded(configuration: configuration, path: path, found: true, notes: notes)
     }
 
-    /// Reads `DIRECTORY/auditd.conf`. A missing file gives the compiled-in defaults, as auditd.
-    public static func load(directory: String) throws(AuditDaemonError) -> (AuditdConfiguration, found: Bool) {
-        let loaded = try read(directory: directory)
-        return (loaded.configuration, loaded.found)
-    }
-
     /// Parses the text of an auditd.conf; `path` names the file in errors.
     public static func parse(_ text: String, path: String) throws(AuditDaemonError) -> AuditdConfiguration {
         try parse(bytes: Array(text.utf8), path: path).0
@@ -108,12 +119,12 @@ public struct AuditdConfiguration: Sendable, Equatable {
             if errno == ELOOP {
                 throw AuditDaemonError(.configuration, "Error - \(path) is a symbolic link; auditd.conf is opened without following links")
             }
-            throw AuditDaemonError(.configuration, "Error opening config file \(path) (\(String(cString: strerror(errno))))")
+            throw AuditDaemonError(.configuration, "Error opening config file \(path) (\(Errno(errno).description))")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw AuditDaemonError(.configuration, "Error fstat'ing config file \(path) (\(String(cString: strerror(errno))))")
+            throw AuditDaemonError(.configuration, "Error fstat'ing config file \(path) (\(Errno(errno).description))")
         }
         guard info.st_uid == 0 || info.st_uid == geteuid() else {
             throw AuditDaemonError(.configuration, "Error - \(path) isn't owned by root")
@@ -132,7 +143,7 @@ public struct AuditdConfiguration: Sendable, Equatable {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
-            throw AuditDaemonError(.configuration, "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw AuditDaemonError(.configuration, "cannot open \(path): \(Errno(errno).description)")
         }
         defer { close(fd) }
         return String(decoding: try readAll(fd, path: path), as: UTF8.self)
@@ -145,7 +156,7 @@ public struct AuditdConfiguration: Sendable, Equatable {
             let count = Glibc.read(fd, &chunk, chunk.count)
             if count < 0 {
                 if errno == EINTR { continue }
-                throw AuditDaemonError(.configuration, "cannot read \(path): \(String(cString: strerror(errno)))")
+                throw AuditDaemonError(.configuration, "cannot read \(path): \(Errno(errno).description)")
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])

@@ -1,4 +1,7 @@
+import AuditDispatch
+import AuditSystem
 import AuditLog
+import RemoteProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -98,7 +101,8 @@ struct AuditdConfigurationParser {
         var table: [String: Keyword] = [:]
         for name in ["local_events", "write_logs", "log_file", "log_format", "log_group", "flush", "freq", "num_logs",
                      "name_format", "name", "max_log_file", "max_log_file_action", "space_left", "admin_space_left",
-                     "priority_boost", "end_of_event_timeout", "dispatcher", "disp_qos"] {
+                     "priority_boost", "end_of_event_timeout", "dispatcher", "disp_qos", "q_depth", "overflow_action",
+                     "max_restarts", "plugin_dir"] {
             table[name] = Keyword()
         }
         for name in ["space_left_action", "admin_space_left_action", "disk_full_action", "disk_error_action"] {
@@ -106,8 +110,7 @@ struct AuditdConfigurationParser {
         }
         for name in ["action_mail_acct", "verify_email", "tcp_listen_port", "tcp_listen_queue", "tcp_max_per_addr",
                      "use_libwrap", "tcp_client_ports", "tcp_client_max_idle", "transport", "enable_krb5",
-                     "krb5_principal", "krb5_key_file", "distribute_network", "q_depth", "overflow_action",
-                     "max_restarts", "plugin_dir", "report_interval", "tls_auth", "tls_crypto_profile",
+                     "krb5_principal", "krb5_key_file", "distribute_network", "report_interval", "tls_auth", "tls_crypto_profile",
                      "tls_psk_file", "tls_psk_identity", "tls_allowed_clients", "tls_cipher_suites",
                      "tls_key_exchange", "tls_require_pqc"] {
             table[name] = Keyword(unsupported: true)
@@ -178,6 +181,18 @@ struct AuditdConfigurationParser {
             configuration.priorityBoost = Int32(try number(value, line, maximum: UInt64(Int32.max)))
         case "end_of_event_timeout":
             configuration.endOfEventTimeout = Int(try number(value, line, maximum: UInt64(Int32.max)))
+        case "q_depth":
+            let depth = try number(value, line)
+            guard depth <= 99999 else { throw error(line, "q_depth must be 99999 or less") }
+            if depth < 512 { notes.append("q_depth should be larger than 512 for safety margin") }
+            configuration.dispatcher.queueDepth = Int(depth)
+        case "overflow_action":
+            guard let action = OverflowAction(rawValue: value.lowercased()) else { throw notFound(value, line) }
+            configuration.dispatcher.overflowAction = action
+        case "max_restarts":
+            configuration.dispatcher.maxRestarts = Int(try number(value, line, maximum: UInt64(Int32.max)))
+        case "plugin_dir":
+            configuration.dispatcher.pluginDirectory = value
         case "verify_email":
             configuration.verifyEmail = try yesNo(value, line)
             configuration.unsupported[name] = value
@@ -186,9 +201,59 @@ struct AuditdConfigurationParser {
             configuration.actionMailAccount = value
             configuration.unsupported[name] = value
         default:
-            try validateUnsupported(name, value, line)
+            if try !applyRemote(name, value, line) { try validateUnsupported(name, value, line) }
             configuration.unsupported[name] = value
         }
+    }
+
+    /// The listener's keywords into `configuration.remote`, with auditd's checks and messages
+    /// (`tcp_listen_port_parser` … `distribute_network_parser`, src/auditd-config.c; auditd built
+    /// with the listener and GSS-API, as Debian's is). False for any other keyword.
+    private mutating func applyRemote(_ name: String, _ value: String, _ line: Int) throws(AuditDaemonError) -> Bool {
+        switch name {
+        case "tcp_listen_port":
+            configuration.remote.port = UInt16(try range(value, line, 1...65535))
+        case "tcp_listen_queue":
+            configuration.remote.listenQueue = Int(try range(value, line, 1...65535))
+        case "tcp_max_per_addr":
+            configuration.remote.maxPerAddress = Int(try range(value, line, 1...1024))
+        case "tcp_client_max_idle":
+            configuration.remote.clientMaxIdle = Int(try number(value, line, maximum: UInt64(Int32.max)))
+        case "tcp_client_ports":
+            configuration.remote.clientPorts = try clientPorts(value, line)
+        case "use_libwrap":
+            configuration.remote.useLibwrap = try yesNo(value, line)
+        case "distribute_network":
+            configuration.remote.distributeNetwork = try yesNo(value, line)
+        case "enable_krb5":
+            // The deprecated spelling of transport = KRB5; "no" leaves the transport as it is.
+            if try yesNo(value, line) { configuration.remote.transport = .krb5 }
+        case "transport":
+            guard let transport = RemoteListenerSettings.Transport(rawValue: value.lowercased()) else { throw notFound(value, line) }
+            configuration.remote.transport = transport
+        case "krb5_principal":
+            configuration.remote.krb5Principal = value
+        case "krb5_key_file":
+            configuration.remote.krb5KeyFile = value
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// `tcp_client_ports`: `N` or `N-M`, each at most 65535, not reversed.
+    private func clientPorts(_ value: String, _ line: Int) throws(AuditDaemonError) -> ClosedRange<UInt16> {
+        let parts = value.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }) else {
+            throw error(line, "Value \(value) should only be numbers, or two numbers separated by a dash - line \(line)")
+        }
+        let bounds = parts.map { UInt64($0) ?? .max }
+        if let tooLarge = bounds.first(where: { $0 > 65535 }) {
+            throw error(line, "Error - converted number (\(tooLarge)) is too large - line \(line)")
+        }
+        let low = UInt16(bounds[0]), high = UInt16(bounds.count == 2 ? bounds[1] : bounds[0])
+        guard low <= high else { throw error(line, "Error - converted range (\(low)-\(high)) is reversed - line \(line)") }
+        return low...high
     }
 
     // MARK: - Values
@@ -211,7 +276,7 @@ struct AuditdConfigurationParser {
             throw error(line, "Value \(value) should only be numbers - line \(line)")
         }
         guard let number = UInt64(value) else {
-            throw error(line, "Error converting string to a number (\(String(cString: strerror(ERANGE)))) - line \(line)")
+            throw error(line, "Error converting string to a number (\(Errno(ERANGE).description)) - line \(line)")
         }
         guard number <= maximum else {
             throw error(line, "Error - converted number (\(value)) is too large - line \(line)")
@@ -219,10 +284,11 @@ struct AuditdConfigurationParser {
         return number
     }
 
-    private func range(_ value: String, _ line: Int, _ bounds: ClosedRange<UInt64>) throws(AuditDaemonError) {
+    private func range(_ value: String, _ line: Int, _ bounds: ClosedRange<UInt64>) throws(AuditDaemonError) -> UInt64 {
         let number = try number(value, line)
         if number > bounds.upperBound { throw error(line, "Error - converted number (\(value)) is too large - line \(line)") }
         if number < bounds.lowerBound { throw error(line, "Error - converted number (\(value)) is too small - line \(line)") }
+        return number
     }
 
     /// MiB, or a percentage of the file system: digits, optionally ending in `%`, below 100%.
@@ -234,7 +300,7 @@ struct AuditdConfigurationParser {
             throw error(line, "Value \(bad) \(value) should only be numbers or percent - line \(line)")
         }
         guard let number = UInt64(digits.isEmpty ? "0" : String(digits)) else {
-            throw error(line, "Error converting string to a number (\(String(cString: strerror(ERANGE)))) - line \(line)")
+            throw error(line, "Error converting string to a number (\(Errno(ERANGE).description)) - line \(line)")
         }
         guard percent else { return .megabytes(number) }
         guard number < 100 else { throw error(line, "Percentages should be less than 100 - line \(line)") }
@@ -277,7 +343,7 @@ struct AuditdConfigurationParser {
         guard path.hasPrefix("/") else { throw error(line, "Absolute path needed for \(path) - line \(line)") }
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw error(line, "Unable to stat \(path) (\(String(cString: strerror(errno)))) - line \(line)")
+            throw error(line, "Unable to stat \(path) (\(Errno(errno).description)) - line \(line)")
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw error(line, "\(path) is not a regular file - line \(line)") }
         guard info.st_uid == 0 else { throw error(line, "\(path) is not owned by root - line \(line)") }
@@ -291,7 +357,7 @@ struct AuditdConfigurationParser {
         if let first = value.utf8.first, first >= 0x30, first <= 0x39 {
             let digits = value.prefix { ("0"..."9").contains($0) }
             guard let gid = UInt32(digits) else {
-                throw error(line, "Numeric group ID conversion error (\(String(cString: strerror(ERANGE)))) for \(value) - line \(line)")
+                throw error(line, "Numeric group ID conversion error (\(Errno(ERANGE).description)) for \(value) - line \(line)")
             }
             return gid
         }
@@ -337,42 +403,12 @@ struct AuditdConfigurationParser {
     /// The values auditd checks for the keywords of parts swift-auditd does not have.
     private mutating func validateUnsupported(_ name: String, _ value: String, _ line: Int) throws(AuditDaemonError) {
         switch name {
-        case "tcp_listen_port", "tcp_listen_queue":
-            try range(value, line, 1...65535)
-        case "tcp_max_per_addr":
-            try range(value, line, 1...1024)
-        case "tcp_client_max_idle", "max_restarts":
-            _ = try number(value, line, maximum: UInt64(Int32.max))
-        case "tcp_client_ports":
-            let parts = value.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }) else {
-                throw error(line, "Value \(value) should only be numbers, or two numbers separated by a dash - line \(line)")
-            }
-            let bounds = parts.map { UInt64($0) ?? .max }
-            if let tooLarge = bounds.first(where: { $0 > 65535 }) {
-                throw error(line, "Error - converted number (\(tooLarge)) is too large - line \(line)")
-            }
-            if bounds.count == 2, bounds[0] > bounds[1] {
-                throw error(line, "Error - converted range (\(bounds[0])-\(bounds[1])) is reversed - line \(line)")
-            }
-        case "use_libwrap", "enable_krb5", "distribute_network":
-            _ = try yesNo(value, line)
-        case "transport":
-            guard ["tcp", "krb5", "tls"].contains(value.lowercased()) else { throw notFound(value, line) }
-        case "q_depth":
-            let depth = try number(value, line)
-            guard depth <= 99999 else { throw error(line, "q_depth must be 99999 or less") }
-            if depth < 512 { notes.append("q_depth should be larger than 512 for safety margin") }
-        case "overflow_action":
-            guard ["ignore", "syslog", "suspend", "single", "halt"].contains(value.lowercased()) else {
-                throw notFound(value, line)
-            }
         case "report_interval":
             var digits = Substring(value)
             if let last = digits.last, "mhdM".contains(last) { digits = digits.dropLast() }
             _ = try number(String(digits), line)
         default:
-            break  // strings: krb5_principal, krb5_key_file, plugin_dir, tls_*
+            break  // strings: tls_*
         }
     }
 

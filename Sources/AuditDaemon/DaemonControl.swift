@@ -1,3 +1,4 @@
+import AuditSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -23,8 +24,9 @@ public final class DaemonControl: Sendable {
     }
 
     /// Readable whenever a command waits.
-    public let wakeDescriptor: Int32
-    private let wakeWriter: Int32
+    public var wakeDescriptor: Int32 { wakeReader.rawValue }
+    private let wakeReader: Descriptor
+    private let wakeWriter: Descriptor
     private let pending = Mutex<[Command]>([])
     private let coalescedCount = Atomic<UInt64>(0)
 
@@ -32,21 +34,12 @@ public final class DaemonControl: Sendable {
     public var coalesced: UInt64 { coalescedCount.load(ordering: .relaxed) }
 
     public init() throws(AuditDaemonError) {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else {
-            throw AuditDaemonError(.startFailure, "cannot create the daemon's wake-up pipe (errno \(errno))")
+        // Not inherited by what the daemon runs; never blocking the signal thread or the loop.
+        do {
+            (wakeReader, wakeWriter) = try Descriptor.pipe(nonBlocking: true)
+        } catch {
+            throw AuditDaemonError(.startFailure, "cannot create the daemon's wake-up pipe", cause: error)
         }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(end, F_SETFL, O_NONBLOCK)
-        }
-        wakeDescriptor = ends[0]
-        wakeWriter = ends[1]
-    }
-
-    deinit {
-        close(wakeDescriptor)
-        close(wakeWriter)
     }
 
     /// Queues a command and wakes the loop. Safe from any thread. A command of a kind already
@@ -63,7 +56,7 @@ public final class DaemonControl: Sendable {
             return
         }
         var byte: UInt8 = 1
-        _ = write(wakeWriter, &byte, 1)  // a full pipe already wakes the loop
+        _ = write(wakeWriter.rawValue, &byte, 1)  // a full pipe already wakes the loop
     }
 
     /// Whether a command is queued. A lock and no system call, so the record loop can ask before
@@ -74,7 +67,7 @@ public final class DaemonControl: Sendable {
     /// Takes every queued command, oldest first, and empties the wake-up pipe.
     func takeAll() -> [Command] {
         var drained = [UInt8](repeating: 0, count: 64)
-        while read(wakeDescriptor, &drained, drained.count) > 0 {}
+        while read(wakeReader.rawValue, &drained, drained.count) > 0 {}
         return pending.withLock { commands in
             defer { commands.removeAll() }
             return commands

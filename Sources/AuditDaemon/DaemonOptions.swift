@@ -18,7 +18,8 @@ public struct DaemonOptions: Sendable {
     /// Join the read-only multicast group instead of registering (`--multicast`).
     public var multicast = false
     /// Longest time a received record waits in memory before it is written, while records keep
-    /// coming. When the socket goes quiet, whatever arrived is written at once.
+    /// coming (each receive fills the batch). A receive that drains the socket has what it
+    /// brought written right after it (`WriteSchedule`).
     public var batchWindow: Duration = .milliseconds(20)
     /// The socket's receive buffer: room for bursts while the daemon writes.
     public var receiveBufferSize: Int32 = 32 * 1024 * 1024

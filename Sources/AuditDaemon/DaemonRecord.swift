@@ -16,7 +16,7 @@ public struct DaemonRecord: Sendable, Hashable, CustomStringConvertible {
         self.text = text
     }
 
-    public var description: String { "\(MessageTypeNames.name(of: type.rawValue)) \(text)" }
+    public var description: String { "\(MessageTypeNames.name(of: type)) \(text)" }
 
     // MARK: - Start and abort: the daemon's own identity
 

@@ -1,3 +1,4 @@
+import AuditDispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,6 +59,9 @@ public struct DaemonStateReport: Sendable, Equatable {
     /// The kernel's `lost` counter at registration and when the report was made.
     public var kernelLostAtRegistration: UInt32?
     public var kernelLost: UInt32?
+    /// The plugins the dispatcher feeds, and `q_depth`.
+    public var plugins: [PluginStatus] = []
+    public var pluginQueueDepth = 0
 
     /// Every way a record can be lost, counted apart.
     public struct Losses: Sendable, Equatable {
@@ -111,6 +115,10 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("file system space action performed", spaceLeftActionPerformed ? "yes" : "no"),
             ("admin space action performed", adminSpaceLeftActionPerformed ? "yes" : "no"),
             ("disk error detected", diskErrorDetected ? "yes" : "no"),
+            // auditd's dispatcher lines (`libdisp_write_queue_state`).
+            ("Number of active plugins", "\(plugins.count)"),
+            ("plugin queue size", "\(pluginQueueDepth)"),
+            ("plugin queue overflow detected", plugins.contains { $0.dropped > 0 } ? "yes" : "no"),
             // swift-auditd's.
             ("report number", "\(sequence)"),
             ("report time", "\(time)"),
@@ -137,7 +145,10 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("truncated records", "\(losses.truncated)"),
             ("kernel lost at registration", kernelLostAtRegistration.map { "\($0)" } ?? "unknown"),
             ("kernel lost", kernelLost.map { "\($0)" } ?? "unknown"),
-        ]
+        ] + plugins.map { plugin in
+            ("plugin \(plugin.name)", "state=\(plugin.state.rawValue) pid=\(plugin.pid) format=\(plugin.format.rawValue) "
+                + "queued=\(plugin.queued) dropped=\(plugin.dropped) restarts=\(plugin.restarts) readers=\(plugin.readers) path=\(plugin.path)")
+        }
         lines = lines.map { ($0.0.replacingNewlines(), $0.1.replacingNewlines()) }
         return lines.map { $0.1.isEmpty && $0.0.hasSuffix(" MB") ? "\($0.0)\n" : "\($0.0) = \($0.1)\n" }.joined()
     }
@@ -191,6 +202,25 @@ public struct DaemonStateReport: Sendable, Equatable {
         losses.truncated = number("truncated records") ?? 0
         kernelLostAtRegistration = number("kernel lost at registration")
         kernelLost = number("kernel lost")
+        pluginQueueDepth = number("plugin queue size") ?? 0
+        plugins = fields.keys.filter { $0.hasPrefix("plugin ") && $0 != "plugin queue size" && $0 != "plugin queue overflow detected" }
+            .sorted().compactMap { key in Self.plugin(named: String(key.dropFirst("plugin ".count)), fields[key]!) }
+    }
+
+    /// A plugin's line read back: `state=… pid=… format=… queued=… dropped=… restarts=… readers=… path=…`.
+    static func plugin(named name: String, _ text: Substring) -> PluginStatus? {
+        guard let pathStart = text.firstRange(of: " path=") else { return nil }
+        var values: [Substring: Substring] = [:]
+        for pair in text[..<pathStart.lowerBound].split(separator: " ") {
+            guard let equals = pair.firstIndex(of: "=") else { return nil }
+            values[pair[..<equals]] = pair[pair.index(after: equals)...]
+        }
+        guard let state = values["state"].flatMap({ PluginStatus.State(rawValue: String($0)) }),
+              let format = values["format"].flatMap({ PluginConfiguration.Format(rawValue: String($0)) }) else { return nil }
+        func number<T: FixedWidthInteger>(_ key: Substring) -> T { values[key].flatMap { T($0) } ?? 0 }
+        return PluginStatus(name: name, path: String(text[pathStart.upperBound...]), pid: number("pid"), state: state,
+                            queued: number("queued"), dropped: number("dropped"), restarts: number("restarts"),
+                            readers: number("readers"), format: format)
     }
 
     /// auditd's `current time`: `strftime("%x %X")` in the C locale, local time.

@@ -1,3 +1,4 @@
+import AuditSystem
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ public enum ProcessTuning {
             close(fd)
             if written == value.count { return true }
         }
-        logger.warning("cannot set oom_score_adj to -1000: \(String(cString: strerror(code))); the OOM killer may pick the audit daemon")
+        logger.warning("cannot set oom_score_adj to -1000: \(Errno(code).description); the OOM killer may pick the audit daemon")
         return false
     }
 
@@ -32,7 +33,7 @@ public enum ProcessTuning {
         errno = 0
         let result = nice(-boost)
         if result == -1, errno != 0 {
-            logger.warning("cannot raise the daemon's priority (priority_boost \(boost)): \(String(cString: strerror(errno)))")
+            logger.warning("cannot raise the daemon's priority (priority_boost \(boost)): \(Errno(errno).description)")
         }
         return currentNice()
     }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import AuditSystem
 import Glibc
 #endif
 
@@ -22,7 +23,7 @@ public struct RunDirectory: Sendable, Equatable {
         var info = stat()
         if lstat(path, &info) != 0 {
             guard errno == ENOENT, Self.makeDirectories(path), lstat(path, &info) == 0 else {
-                throw AuditDaemonError(.startFailure, "cannot create the run directory \(path): \(String(cString: strerror(errno)))")
+                throw AuditDaemonError(.startFailure, "cannot create the run directory \(path): \(Errno(errno).description)")
             }
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
@@ -81,7 +82,7 @@ public struct RunDirectory: Sendable, Equatable {
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+            throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(Errno(errno).description)")
         }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
@@ -90,12 +91,12 @@ public struct RunDirectory: Sendable, Equatable {
         close(fd)
         guard written == bytes.count else {
             unlink(temporary)
-            throw AuditDaemonError(.startFailure, "cannot write \(temporary): \(String(cString: strerror(written < 0 ? code : ENOSPC)))")
+            throw AuditDaemonError(.startFailure, "cannot write \(temporary): \(Errno(written < 0 ? code : ENOSPC).description)")
         }
         guard rename(temporary, target) == 0 else {
             let code = errno
             unlink(temporary)
-            throw AuditDaemonError(.startFailure, "cannot rename \(temporary) to \(target): \(String(cString: strerror(code)))")
+            throw AuditDaemonError(.startFailure, "cannot rename \(temporary) to \(target): \(Errno(code).description)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import AuditSystem
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -14,21 +15,15 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     /// The socket's address as given (`/run/systemd/notify`, `@name`), or nil when not notifying.
     public let address: String?
     private let logger: Logger
-    private var descriptor: Int32 = -1
+    /// Made at the first notification.
+    private var notifySocket: Descriptor?
     private var reportedFailure = false
-
-    /// Notifies the socket named by `$NOTIFY_SOCKET`, if any.
-    public convenience init(environment: [String: String], logger: Logger) {
-        self.init(address: environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }, logger: logger)
-    }
 
     /// Notifies the socket at `address`; nil does nothing.
     public init(address: String?, logger: Logger) {
         self.address = address?.isEmpty == false ? address : nil
         self.logger = logger
     }
-
-    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// `READY=1`: the daemon is registered with the kernel and writing.
     public func ready(status: String) { send("READY=1\nSTATUS=\(Self.oneLine(status))") }
@@ -49,10 +44,12 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     /// Sends one datagram of `KEY=value` lines.
     public func send(_ message: String) {
         guard let address else { return }
-        if descriptor < 0 {
-            descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard descriptor >= 0 else { return report("socket", errno) }
+        if notifySocket == nil {
+            let made = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard made >= 0 else { return report("socket", errno) }
+            notifySocket = Descriptor(owning: made)
         }
+        guard let descriptor = notifySocket?.rawValue else { return }
         var socketAddress = sockaddr_un()
         socketAddress.sun_family = sa_family_t(AF_UNIX)
         var path = Array(address.utf8)
@@ -80,12 +77,8 @@ public final class SystemdNotifier: @unchecked Sendable {  // used by the daemon
     private func report(_ what: String, _ code: Int32) {
         guard !reportedFailure else { return }
         reportedFailure = true
-        logger.warning("cannot notify systemd: \(what): \(String(cString: strerror(code)))")
+        logger.warning("cannot notify systemd: \(what): \(Errno(code).description)")
     }
 
-    static func monotonicMicroseconds() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000 + UInt64(time.tv_nsec) / 1000
-    }
+    static func monotonicMicroseconds() -> UInt64 { UInt64(MonotonicClock.nanoseconds() / 1000) }
 }

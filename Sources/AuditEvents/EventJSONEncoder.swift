@@ -11,6 +11,7 @@ import CAudit
 /// decoded. Written on bytes, without Foundation; any byte gets through (see `JSONText`).
 public struct EventJSONEncoder {
     private var scratch: [UInt8] = []
+    private let writer = ByteWriter()
     private var encodedNames = EncodedNameCache()
 
     public init() {}
@@ -21,16 +22,23 @@ public struct EventJSONEncoder {
 
     /// Appends the event's JSON line, newline included.
     public mutating func encode(_ event: AuditEvent, into output: inout [UInt8]) {
+        writer.removeAll()
+        encode(event, into: writer)
+        output.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
+    }
+
+    /// Appends the event's JSON line, newline included.
+    public mutating func encode(_ event: AuditEvent, into output: ByteWriter) {
         event.bytes.withUnsafeBufferPointer { bytes in
-            output.append(contentsOf: "{\"stamp\":{\"sec\":".utf8)
-            JSONText.appendNumber(event.stamp.seconds, to: &output)
-            output.append(contentsOf: ",\"ms\":".utf8)
-            JSONText.appendNumber(event.stamp.milliseconds, to: &output)
-            output.append(contentsOf: ",\"serial\":".utf8)
-            JSONText.appendNumber(event.stamp.serial, to: &output)
-            output.append(contentsOf: "},\"node\":".utf8)
-            if let node = event.node { JSONText.appendString(node, to: &output) } else { output.append(contentsOf: "null".utf8) }
-            output.append(contentsOf: ",\"keys\":[".utf8)
+            output.append("{\"stamp\":{\"sec\":")
+            JSONText.appendNumber(event.stamp.seconds, to: output)
+            output.append(",\"ms\":")
+            JSONText.appendNumber(event.stamp.milliseconds, to: output)
+            output.append(",\"serial\":")
+            JSONText.appendNumber(event.stamp.serial, to: output)
+            output.append("},\"node\":")
+            if let node = event.node { JSONText.appendString(node, to: output) } else { output.append("null") }
+            output.append(",\"keys\":[")
             var firstKey = true
             for record in event.records {
                 RecordFields.forEach(in: bytes, range: record.body) { name, value in
@@ -38,23 +46,23 @@ public struct EventJSONEncoder {
                     for key in FieldText.keys(in: bytes, value) {
                         if !firstKey { output.append(UInt8(ascii: ",")) }
                         firstKey = false
-                        JSONText.appendString(key, to: &output)
+                        JSONText.appendString(key, to: output)
                     }
                 }
             }
-            output.append(contentsOf: "],\"records\":[".utf8)
+            output.append("],\"records\":[")
             for (index, record) in event.records.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                encode(record, bytes, into: &output)
+                encode(record, bytes, into: output)
             }
-            output.append(contentsOf: "]}\n".utf8)
+            output.append("]}\n")
         }
     }
 
-    private mutating func encode(_ record: AuditEvent.Record, _ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
-        output.append(contentsOf: "{\"type\":".utf8)
-        JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[record.typeName]), to: &output)
-        output.append(contentsOf: ",\"fields\":{".utf8)
+    private mutating func encode(_ record: AuditEvent.Record, _ bytes: UnsafeBufferPointer<UInt8>, into output: ByteWriter) {
+        output.append("{\"type\":")
+        JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[record.typeName]), to: output)
+        output.append(",\"fields\":{")
         var first = true
         var argv: [[UInt8]] = []
         var socketAddress: [UInt8]?
@@ -62,16 +70,16 @@ public struct EventJSONEncoder {
         RecordFields.forEach(in: bytes, range: record.body) { name, value in
             if !first { output.append(UInt8(ascii: ",")) }
             first = false
-            JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[name]), to: &output)
+            JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[name]), to: output)
             output.append(UInt8(ascii: ":"))
             // Most values are written straight from the line; only hex-encoded ones pass through a
             // buffer, and only PROCTITLE, EXECVE and SOCKADDR keep a copy.
             let encoded = encodedNames.contains(bytes, name, isExecve: isExecve) && FieldText.isHex(bytes, value)
             if encoded {
                 decodeHex(bytes, value)
-                scratch.withUnsafeBufferPointer { JSONText.appendString($0, to: &output) }
+                scratch.withUnsafeBufferPointer { JSONText.appendString($0, to: output) }
             } else {
-                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[Self.unquoted(bytes, value)]), to: &output)
+                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[Self.unquoted(bytes, value)]), to: output)
             }
             if record.type == Self.proctitleType && FieldText.equals(bytes, name, "proctitle") {
                 let text = encoded ? scratch : Array(bytes[Self.unquoted(bytes, value)])
@@ -85,26 +93,26 @@ public struct EventJSONEncoder {
         }
         output.append(UInt8(ascii: "}"))
         if record.type == Self.proctitleType || isExecve {
-            output.append(contentsOf: ",\"argv\":[".utf8)
+            output.append(",\"argv\":[")
             for (index, argument) in argv.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                JSONText.appendString(argument, to: &output)
+                JSONText.appendString(argument, to: output)
             }
             output.append(UInt8(ascii: "]"))
         }
         if let socketAddress {
-            output.append(contentsOf: ",\"saddr\":".utf8)
-            SocketAddress.appendJSON(socketAddress, to: &output)
+            output.append(",\"saddr\":")
+            SocketAddress.appendJSON(socketAddress, to: output)
         }
         if let enrichment = record.enrichment {
-            output.append(contentsOf: ",\"enriched\":{".utf8)
+            output.append(",\"enriched\":{")
             var firstName = true
             RecordFields.forEach(in: bytes, range: enrichment) { name, value in
                 if !firstName { output.append(UInt8(ascii: ",")) }
                 firstName = false
-                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[name]), to: &output)
+                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[name]), to: output)
                 output.append(UInt8(ascii: ":"))
-                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[Self.unquoted(bytes, value)]), to: &output)
+                JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[Self.unquoted(bytes, value)]), to: output)
             }
             output.append(UInt8(ascii: "}"))
         }

@@ -7,7 +7,7 @@ public enum JSONText {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `bytes` as a JSON string, quotes included.
-    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to output: ByteWriter) {
         output.append(UInt8(ascii: "\""))
         var index = 0
         let count = bytes.count
@@ -22,35 +22,34 @@ public enum JSONText {
                 index += length
                 continue
             }
-            if runStart < index { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-            appendEscape(byte, to: &output)
+            if runStart < index { output.append(UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            appendEscape(byte, to: output)
             index += 1
             runStart = index
         }
-        if runStart < count { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<count])) }
+        if runStart < count { output.append(UnsafeBufferPointer(rebasing: bytes[runStart..<count])) }
         output.append(UInt8(ascii: "\""))
     }
 
-    public static func appendString(_ bytes: [UInt8], to output: inout [UInt8]) {
-        bytes.withUnsafeBufferPointer { appendString($0, to: &output) }
+    public static func appendString(_ bytes: [UInt8], to output: ByteWriter) {
+        bytes.withUnsafeBufferPointer { appendString($0, to: output) }
     }
 
-    public static func appendString(_ text: StaticString, to output: inout [UInt8]) {
-        appendString(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), to: &output)
+    public static func appendString(_ text: StaticString, to output: ByteWriter) {
+        appendString(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), to: output)
     }
 
     @inline(__always)
-    static func appendEscape(_ byte: UInt8, to output: inout [UInt8]) {
+    static func appendEscape(_ byte: UInt8, to output: ByteWriter) {
         switch byte {
-        case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
-        case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
-        case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-        case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-        case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case UInt8(ascii: "\""): output.append(0x5C); output.append(0x22)
+        case UInt8(ascii: "\\"): output.append(0x5C); output.append(0x5C)
+        case 0x0A: output.append(0x5C); output.append(UInt8(ascii: "n"))
+        case 0x09: output.append(0x5C); output.append(UInt8(ascii: "t"))
+        case 0x0D: output.append(0x5C); output.append(UInt8(ascii: "r"))
         default:
             // A control character as \u00XX; a byte outside valid UTF-8 as \udcXX.
-            let high: [UInt8] = byte < 0x20 ? Array("\\u00".utf8) : Array("\\udc".utf8)
-            output.append(contentsOf: high)
+            output.append(byte < 0x20 ? "\\u00" : "\\udc")
             output.append(hexDigits[Int(byte >> 4)])
             output.append(hexDigits[Int(byte & 0x0F)])
         }
@@ -86,15 +85,18 @@ public enum JSONText {
 
     /// Appends a decimal number.
     @inline(__always)
-    public static func appendNumber<T: BinaryInteger>(_ value: T, to output: inout [UInt8]) {
-        if value == 0 { output.append(UInt8(ascii: "0")); return }
-        var digits: [UInt8] = []
-        var rest = value.magnitude
-        while rest > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        }
+    public static func appendNumber<T: BinaryInteger>(_ value: T, to output: ByteWriter) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
-        output.append(contentsOf: digits.reversed())
+        var rest = UInt64(value.magnitude)
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            output.append(raw.baseAddress! + (24 - count), count: count)
+        }
     }
 }

@@ -3,50 +3,50 @@
 /// Families read: local (unix, with abstract names as `@name`), inet, inet6, netlink; any other
 /// gives its family number. Short addresses say so rather than read past their end.
 enum SocketAddress {
-    static func appendJSON(_ raw: [UInt8], to output: inout [UInt8]) {
+    static func appendJSON(_ raw: [UInt8], to output: ByteWriter) {
         guard raw.count >= 2 else {
-            output.append(contentsOf: "{\"family\":null,\"error\":\"too short\"}".utf8)
+            output.append("{\"family\":null,\"error\":\"too short\"}")
             return
         }
         let family = Int(raw[0]) | Int(raw[1]) << 8
-        output.append(contentsOf: "{\"family\":".utf8)
+        output.append("{\"family\":")
         func port() -> Int { Int(raw[2]) << 8 | Int(raw[3]) }
         switch family {
         case 1:
-            output.append(contentsOf: "\"local\"".utf8)
+            output.append("\"local\"")
             var path = Array(raw[2...])
             if path.first == 0 {
                 path = [UInt8(ascii: "@")] + path.dropFirst()  // an abstract name, as ss(8) writes it
             } else if let end = path.firstIndex(of: 0) {
                 path = Array(path[..<end])
             }
-            output.append(contentsOf: ",\"path\":".utf8)
-            JSONText.appendString(path, to: &output)
+            output.append(",\"path\":")
+            JSONText.appendString(path, to: output)
         case 2 where raw.count >= 8:
-            output.append(contentsOf: "\"inet\",\"address\":\"".utf8)
+            output.append("\"inet\",\"address\":\"")
             for index in 4..<8 {
                 if index > 4 { output.append(UInt8(ascii: ".")) }
-                JSONText.appendNumber(raw[index], to: &output)
+                JSONText.appendNumber(raw[index], to: output)
             }
-            output.append(contentsOf: "\",\"port\":".utf8)
-            JSONText.appendNumber(port(), to: &output)
+            output.append("\",\"port\":")
+            JSONText.appendNumber(port(), to: output)
         case 10 where raw.count >= 24:
-            output.append(contentsOf: "\"inet6\",\"address\":\"".utf8)
-            output.append(contentsOf: ipv6Text(Array(raw[8..<24])).utf8)
-            output.append(contentsOf: "\",\"port\":".utf8)
-            JSONText.appendNumber(port(), to: &output)
+            output.append("\"inet6\",\"address\":\"")
+            output.append(Array(ipv6Text(Array(raw[8..<24])).utf8))
+            output.append("\",\"port\":")
+            JSONText.appendNumber(port(), to: output)
         case 16 where raw.count >= 12:
             let pid = Int(raw[4]) | Int(raw[5]) << 8 | Int(raw[6]) << 16 | Int(raw[7]) << 24
             let groups = Int(raw[8]) | Int(raw[9]) << 8 | Int(raw[10]) << 16 | Int(raw[11]) << 24
-            output.append(contentsOf: "\"netlink\",\"pid\":".utf8)
-            JSONText.appendNumber(pid, to: &output)
-            output.append(contentsOf: ",\"groups\":".utf8)
-            JSONText.appendNumber(groups, to: &output)
+            output.append("\"netlink\",\"pid\":")
+            JSONText.appendNumber(pid, to: output)
+            output.append(",\"groups\":")
+            JSONText.appendNumber(groups, to: output)
         case 2, 10, 16:
-            output.append(contentsOf: (family == 2 ? "\"inet\"" : family == 10 ? "\"inet6\"" : "\"netlink\"").utf8)
-            output.append(contentsOf: ",\"error\":\"too short\"".utf8)
+            output.append(family == 2 ? "\"inet\"" : family == 10 ? "\"inet6\"" : "\"netlink\"")
+            output.append(",\"error\":\"too short\"")
         default:
-            JSONText.appendNumber(family, to: &output)
+            JSONText.appendNumber(family, to: output)
         }
         output.append(UInt8(ascii: "}"))
     }

@@ -1,5 +1,6 @@
 import AuditEvents
 import AuditInterpretation
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,11 +67,17 @@ public struct FollowSession {
         let output = self.output
         let filter = self.filter
 
-        func drain() {
+        var batch: [AuditEvent] = []
+        func drain(all: Bool = false) {
             while let event = grouping.nextEvent() {
                 guard filter.matches(event) else { continue }
                 outcome.events += 1
-                printer.print(event, into: &pending)
+                batch.append(event)
+                if batch.count >= EventPrinter.batchSize { printer.print(batch, into: &pending); batch.removeAll(keepingCapacity: true) }
+            }
+            if all && !batch.isEmpty {
+                printer.print(batch, into: &pending)
+                batch.removeAll(keepingCapacity: true)
             }
         }
         func flush() -> Bool {
@@ -113,11 +120,11 @@ public struct FollowSession {
             if follow {
                 grouping.endIdleEvents(now: clock)
             }
-            drain()
+            drain(all: true)
             return flush() && keepGoing()
         })
         grouping.finish()
-        drain()
+        drain(all: true)
         _ = flush()
         outcome.counters = grouping.counters
         if malformedNoted > 10 { note("\(malformedNoted) lines in all were not audit records") }
@@ -131,22 +138,63 @@ public struct FollowSession {
     }
 }
 
-/// One formatter for the chosen format.
+/// The chosen format's formatters: a batch of events is formatted in two halves on two threads
+/// (one formatter each, so each keeps its own caches) and printed in order.
 struct EventPrinter {
+    static let batchSize = 2048
     let format: EventFormat
-    var interpreted: InterpretedEventFormatter?
-    var json = EventJSONEncoder()
+    private var interpreted: [InterpretedEventFormatter] = []
+    private var json: [EventJSONEncoder] = []
+    private var halves: [[UInt8]] = [[], []]
 
     init(format: EventFormat) {
         self.format = format
-        if format == .interpreted { interpreted = InterpretedEventFormatter() }
+        if format == .interpreted { interpreted = [InterpretedEventFormatter(), InterpretedEventFormatter()] }
+        if format == .json { json = [EventJSONEncoder(), EventJSONEncoder()] }
     }
 
-    mutating func print(_ event: AuditEvent, into output: inout [UInt8]) {
+    mutating func print(_ events: [AuditEvent], into output: inout [UInt8]) {
         switch format {
-        case .lines: output.append(contentsOf: event.bytes)
-        case .interpreted: interpreted!.format(event, into: &output)
-        case .json: json.encode(event, into: &output)
+        case .lines:
+            for event in events { output.append(contentsOf: event.bytes) }
+            return
+        case .interpreted:
+            if events.count < 256 {
+                for event in events { interpreted[0].format(event, into: &output) }
+                return
+            }
+        case .json:
+            if events.count < 256 {
+                for event in events { json[0].encode(event, into: &output) }
+                return
+            }
         }
+        let middle = events.count / 2
+        let shares = [events[..<middle], events[middle...]]
+        if format == .interpreted {
+            interpreted[1].systemCallArguments = InterpretedEventFormatter.systemCallArguments(
+                after: shares[0], from: interpreted[0].systemCallArguments)
+        }
+        let format = self.format
+        interpreted.withUnsafeMutableBufferPointer { interpreted in
+            json.withUnsafeMutableBufferPointer { json in
+                halves.withUnsafeMutableBufferPointer { halves in
+                    nonisolated(unsafe) let interpreted = interpreted, json = json, halves = halves
+                    DispatchQueue.concurrentPerform(iterations: 2) { index in
+                        halves[index].removeAll(keepingCapacity: true)
+                        for event in shares[index] {
+                            if format == .interpreted {
+                                interpreted[index].format(event, into: &halves[index])
+                            } else {
+                                json[index].encode(event, into: &halves[index])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if format == .interpreted { interpreted[0].systemCallArguments = interpreted[1].systemCallArguments }
+        output.append(contentsOf: halves[0])
+        output.append(contentsOf: halves[1])
     }
 }

@@ -1,3 +1,4 @@
+import AuditEvents
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,7 @@ struct InterpretationCache {
 
     /// Appends the value stored for `key` to `output` and returns true, or returns false.
     @inline(__always)
-    func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: inout [UInt8]) -> Bool {
+    func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: ByteWriter) -> Bool {
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
             let slot = slots[index]
@@ -61,9 +62,7 @@ struct InterpretationCache {
             if slot.hash == hash && slot.keyLength == key.count {
                 let same = arena.withUnsafeBytes { memcmp($0.baseAddress! + slot.keyStart, key.baseAddress!, key.count) == 0 }
                 if same {
-                    arena.withUnsafeBufferPointer {
-                        output.append(contentsOf: UnsafeBufferPointer(rebasing: $0[slot.valueStart..<(slot.valueStart + slot.valueLength)]))
-                    }
+                    arena.withUnsafeBytes { output.append($0.baseAddress! + slot.valueStart, count: slot.valueLength) }
                     return true
                 }
             }
@@ -85,5 +84,39 @@ struct InterpretationCache {
         arena.append(contentsOf: value)
         slots[index] = Slot(hash: hash, keyStart: keyStart, keyLength: key.count, valueStart: valueStart, valueLength: value.count)
         used += 1
+    }
+}
+
+/// `auparse_interp_adjust_type` per record type and field name, in a direct-mapped table keyed by
+/// the name's first 16 bytes (longer names are asked every time).
+struct FieldTypeCache {
+    private struct Entry {
+        var head: UInt64 = 0
+        var tail: UInt64 = 0
+        var recordType: Int32 = -1
+        var length: Int32 = -1
+        var fieldType: Int32 = 0
+    }
+    private var entries = [Entry](repeating: Entry(), count: 1024)
+
+    @inline(__always)
+    mutating func type(_ recordType: Int32, _ name: UnsafePointer<CChar>, compute: () -> Int32) -> Int32 {
+        var head: UInt64 = 0, tail: UInt64 = 0
+        var length = 0
+        while name[length] != 0 {
+            guard length < 16 else { return compute() }
+            let byte = UInt64(UInt8(bitPattern: name[length]))
+            if length < 8 { head |= byte << (8 * UInt64(length)) } else { tail |= byte << (8 * UInt64(length - 8)) }
+            length += 1
+        }
+        let mixed = (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt64(UInt32(bitPattern: recordType)) &* 0x1656_67B1_9E37_79F9)
+        let slot = Int(truncatingIfNeeded: mixed >> 54)
+        let entry = entries[slot]
+        if entry.recordType == recordType && entry.length == Int32(length) && entry.head == head && entry.tail == tail {
+            return entry.fieldType
+        }
+        let type = compute()
+        entries[slot] = Entry(head: head, tail: tail, recordType: recordType, length: Int32(length), fieldType: type)
+        return type
     }
 }

@@ -1,9 +1,14 @@
 import AuditEvents
 import CAudit
 import CAuparse
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// libauparse keeps state in globals (the loaded ENRICHED names, its own caches): formatters on
+/// several threads take turns in it. Calls are rare once a formatter's cache is warm.
+let auparseLock = Mutex<Void>(())
 
 /// Prints events as `ausearch -i` (3.0.9) prints them, byte for byte: a `----` line, then the
 /// records last to first, each with its stamp as local time and every field through libauparse's
@@ -25,7 +30,9 @@ public struct InterpretedEventFormatter {
     private var cachedSecond: Int64 = .min
     private var cachedTime: [UInt8] = []
     private var cache = InterpretationCache()
-    private var keyBuffer: [UInt8] = []
+    private var keyWriter = ByteWriter(capacity: 1 << 14)
+    private var writer = ByteWriter()
+    private var fieldTypes = FieldTypeCache()
     /// The current record's ENRICHED part, names lower-cased, and where each name and value is.
     private var enrichment: [UInt8] = []
     private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
@@ -42,18 +49,55 @@ public struct InterpretedEventFormatter {
         tzset()
     }
 
-    /// Appends the text ausearch -i prints for `event` to `output`.
-    public mutating func format(_ event: AuditEvent, into output: inout [UInt8]) {
-        output.append(contentsOf: "----\n".utf8)
-        guard let last = event.records.last else { return }
-        if last.type >= Self.firstDaemonType && last.type < Self.syscallType {
-            format(last, of: event, into: &output)
-            return
-        }
-        for record in event.records.reversed() { format(record, of: event, into: &output) }
+    /// The first two arguments of the last SYSCALL record printed, which ausearch interprets later
+    /// records' fields against, in this event or a later one. A formatter that starts in the middle
+    /// of a stream (another thread's share) is given them.
+    public var systemCallArguments: (UInt64, UInt64) {
+        get { (a0, a1) }
+        set { (a0, a1) = newValue }
     }
 
-    private mutating func format(_ record: AuditEvent.Record, of event: AuditEvent, into output: inout [UInt8]) {
+    /// `systemCallArguments` after printing `events` from `start`: those of the last SYSCALL
+    /// record printed (an event's records print last to first, so its first SYSCALL record).
+    public static func systemCallArguments(after events: ArraySlice<AuditEvent>, from start: (UInt64, UInt64)) -> (UInt64, UInt64) {
+        var arguments = start
+        var line: [CChar] = []
+        for event in events {
+            guard let last = event.records.last, !(last.type >= firstDaemonType && last.type < syscallType),
+                  let record = event.records.first(where: { $0.type == syscallType }) else { continue }
+            let end = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
+            let length = end - record.line.lowerBound
+            if line.count < length + 1 { line = [CChar](repeating: 0, count: length + 1) }
+            arguments = line.withUnsafeMutableBufferPointer { buffer in
+                event.bytes.withUnsafeBytes { bytes in
+                    UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: bytes.baseAddress! + record.line.lowerBound, byteCount: length)
+                }
+                buffer[length] = 0
+                return firstArguments(buffer.baseAddress!)
+            }
+        }
+        return arguments
+    }
+
+    /// Appends the text ausearch -i prints for `event` to `output`.
+    public mutating func format(_ event: AuditEvent, into output: inout [UInt8]) {
+        let writer = self.writer
+        writer.removeAll()
+        format(event, to: writer)
+        output.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
+    }
+
+    private mutating func format(_ event: AuditEvent, to output: ByteWriter) {
+        output.append("----\n")
+        guard let last = event.records.last else { return }
+        if last.type >= Self.firstDaemonType && last.type < Self.syscallType {
+            format(last, of: event, into: output)
+            return
+        }
+        for record in event.records.reversed() { format(record, of: event, into: output) }
+    }
+
+    private mutating func format(_ record: AuditEvent.Record, of event: AuditEvent, into output: ByteWriter) {
         // ausearch's lnode: the line cut at the 0x1D (message) and what follows it (interp).
         let messageEnd = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
         let messageLength = messageEnd - record.line.lowerBound
@@ -69,15 +113,17 @@ public struct InterpretedEventFormatter {
                 base[total] = 0
                 base[messageLength] = 0
                 let interp: UnsafeMutablePointer<CChar>? = record.enrichment != nil ? base + messageLength + 1 : nil
-                formatMessage(base, interp: interp, type: record.type, event: event, into: &output)
+                formatMessage(base, interp: interp, type: record.type, event: event, into: output)
             }
         }
     }
 
     private mutating func formatMessage(
         _ message: UnsafeMutablePointer<CChar>, interp: UnsafeMutablePointer<CChar>?, type: Int32,
-        event: AuditEvent, into output: inout [UInt8]
+        event: AuditEvent, into output: ByteWriter
     ) {
+        // ausearch reads a0 and a1 off the SYSCALL record before it prints anything (parse_syscall).
+        if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
         var str: UnsafeMutablePointer<CChar>? = message
         if event.node != nil, let space = strchr(message, 0x20) { str = space + 1 }
         guard var ptr = strchr(str!, Int32(UInt8(ascii: "("))) else {
@@ -87,21 +133,20 @@ public struct InterpretedEventFormatter {
         ptr.pointee = 0
         ptr += 1
         if type >= 0, let name = CAudit_message_type_name(type) {
-            if let node = event.node { output.append(contentsOf: "node=".utf8); output.append(contentsOf: node); output.append(0x20) }
-            output.append(contentsOf: "type=".utf8)
-            appendCString(name, to: &output)
-            output.append(contentsOf: " msg=audit(".utf8)
+            if let node = event.node { output.append("node="); output.append(node); output.append(0x20) }
+            output.append("type=")
+            appendCString(name, to: output)
+            output.append(" msg=audit(")
         } else {
-            if let node = event.node { output.append(contentsOf: "node=".utf8); output.append(contentsOf: node); output.append(0x20) }
-            appendCString(str!, to: &output)
+            if let node = event.node { output.append("node="); output.append(node); output.append(0x20) }
+            appendCString(str!, to: output)
             output.append(UInt8(ascii: "("))
         }
         guard let close = strchr(ptr, Int32(UInt8(ascii: ")"))) else { return }
         close.pointee = 0
         str = close + 1
-        appendTime(event.stamp, to: &output)
+        appendTime(event.stamp, to: output)
 
-        if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
         loadEnrichment(interp)
         var machine: Int32 = -1
         var syscall: Int32 = -1
@@ -120,7 +165,7 @@ public struct InterpretedEventFormatter {
             while name.pointee != 0x20 && name > current { name -= 1 }
             equals.pointee = 0
             let value = equals + 1
-            appendCString(current, to: &output)
+            appendCString(current, to: output)
             output.append(UInt8(ascii: "="))
             if strcmp(name, "msg") == 0 {
                 str = value
@@ -137,7 +182,7 @@ public struct InterpretedEventFormatter {
                 str = strchr(value, Int32(UInt8(ascii: ",")))
                 let space = strchr(value, 0x20)
                 if let commaAt = str, let space, commaAt < space {
-                    if CAuparse_field_type(type, name, space) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                    if auparseLock.withLock({ _ in CAuparse_field_type(type, name, space) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = space
                         space.pointee = 0
                         str = space + 1
@@ -147,7 +192,7 @@ public struct InterpretedEventFormatter {
                         comma = true
                     }
                 } else if let commaAt = str, space == nil {
-                    if CAuparse_field_type(type, name, value) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                    if auparseLock.withLock({ _ in CAuparse_field_type(type, name, value) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = nil
                     } else {
                         commaAt.pointee = 0
@@ -159,19 +204,19 @@ public struct InterpretedEventFormatter {
                     str = space + 1
                 }
             }
-            interpret(name: name, value: value, comma: comma, recordType: type, machine: &machine, syscall: &syscall, into: &output)
+            interpret(name: name, value: value, comma: comma, recordType: type, machine: &machine, syscall: &syscall, into: output)
         }
         loadEnrichment(nil)
         // safe_print_string(str, 1) ends with its own newline (puts), then comes printf("\n").
         if !found && noFieldLeft, let rest = str {
-            appendSafe(rest, to: &output)
+            appendSafe(rest, to: output)
             output.append(0x0A)
         } else if comma {
             if let rest = str {
-                appendSafe(rest, to: &output)
+                appendSafe(rest, to: output)
                 output.append(0x0A)
             } else {
-                output.append(contentsOf: "(null)".utf8)
+                output.append("(null)")
             }
         }
         output.append(0x0A)
@@ -179,7 +224,7 @@ public struct InterpretedEventFormatter {
 
     private mutating func interpret(
         name start: UnsafeMutablePointer<CChar>, value: UnsafeMutablePointer<CChar>, comma: Bool, recordType: Int32,
-        machine: inout Int32, syscall: inout Int32, into output: inout [UInt8]
+        machine: inout Int32, syscall: inout Int32, into output: ByteWriter
     ) {
         var name = start
         while name.pointee == 0x20 || name.pointee == CChar(UInt8(ascii: "(")) { name += 1 }
@@ -198,7 +243,7 @@ public struct InterpretedEventFormatter {
                 errno = 0
                 let arch = strtoul(value, nil, 16)
                 if errno != 0 {
-                    output.append(contentsOf: "arch conversion error(".utf8); appendCString(value, to: &output); output.append(contentsOf: ") ".utf8)
+                    output.append("arch conversion error("); appendCString(value, to: output); output.append(") ")
                     return
                 }
                 machine = CAudit_machine_of_arch(UInt32(truncatingIfNeeded: arch))
@@ -207,7 +252,7 @@ public struct InterpretedEventFormatter {
                 errno = 0
                 let number = strtoul(value, nil, 10)
                 if errno != 0 {
-                    output.append(contentsOf: "syscall conversion error(".utf8); appendCString(value, to: &output); output.append(contentsOf: ") ".utf8)
+                    output.append("syscall conversion error("); appendCString(value, to: output); output.append(") ")
                     return
                 }
                 syscall = Int32(truncatingIfNeeded: number)
@@ -217,7 +262,7 @@ public struct InterpretedEventFormatter {
             data.syscall = 0
         }
         if type == Int32(AUPARSE_TYPE_UNCLASSIFIED.rawValue) {
-            appendCString(value, to: &output)
+            appendCString(value, to: output)
             output.append(comma ? UInt8(ascii: ",") : 0x20)
             return
         }
@@ -228,15 +273,16 @@ public struct InterpretedEventFormatter {
         data.val = UnsafePointer(value)
         data.cwd = nil
         let start = output.count
-        appendInterpretation(type: type, data: &data, into: &output)
-        if strcmp(name, "key") == 0 {
+        appendInterpretation(type: type, data: &data, into: output)
+        if name[0] == CChar(UInt8(ascii: "k")) && strcmp(name, "key") == 0 {
             // ausearch prints each key of a multi-key rule (joined by 0x01) as a field of its own.
-            if output[start...].contains(0x01) {
-                let pieces = output[start...].split(separator: 0x01, omittingEmptySubsequences: false).map(Array.init)
-                output.removeSubrange(start...)
+            let written = output.bytes(from: start)
+            if written.contains(0x01) {
+                let pieces = Array(written).split(separator: 0x01, omittingEmptySubsequences: false)
+                output.truncate(to: start)
                 for (index, piece) in pieces.enumerated() {
-                    if index > 0 { output.append(contentsOf: " key=".utf8) }
-                    output.append(contentsOf: piece)
+                    if index > 0 { output.append(" key=") }
+                    output.append(Array(piece))
                 }
             }
             output.append(0x20)
@@ -249,86 +295,74 @@ public struct InterpretedEventFormatter {
     /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
     private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
         if recordType == Self.trustedAppType || strcmp(name, "acct") == 0 {
-            return CAuparse_field_type(recordType, name, value)
+            return auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) }
         }
-        keyBuffer.removeAll(keepingCapacity: true)
-        keyBuffer.append(1)
-        withUnsafeBytes(of: recordType) { keyBuffer.append(contentsOf: $0) }
-        appendCString(name, to: &keyBuffer)
-        var found: Int32?
-        var scratchOutput: [UInt8] = []
-        keyBuffer.withUnsafeBytes { key in
-            let hash = InterpretationCache.hash(key)
-            if cache.append(key, hash: hash, to: &scratchOutput) {
-                found = scratchOutput.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
-            } else {
-                let type = CAuparse_field_type(recordType, name, value)
-                withUnsafeBytes(of: type) { cache.store(key, hash: hash, value: $0) }
-                found = type
-            }
-        }
-        return found!
+        return fieldTypes.type(recordType, name) { auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) } }
     }
 
     /// Appends what `auparse_do_interpretation` returns for the field, from the cache when the
     /// same interpretation was made before. Its result depends on the field's ENRICHED name when
     /// the record has one (and it is not `unknown-…`), else on the type, name and value, the
     /// machine and system call, and for a0–a3 on the system call's first two arguments.
-    private mutating func appendInterpretation(type: Int32, data: inout CAuparse_idata, into output: inout [UInt8]) {
-        keyBuffer.removeAll(keepingCapacity: true)
-        let enriched = enrichedValue(for: data.name!)
-        if let enriched, !enriched.starts(with: "unknown-".utf8) {
-            keyBuffer.append(2)
-            withUnsafeBytes(of: type) { keyBuffer.append(contentsOf: $0) }
-            keyBuffer.append(contentsOf: enriched)
+    private mutating func appendInterpretation(type: Int32, data: inout CAuparse_idata, into output: ByteWriter) {
+        let key = keyWriter
+        key.removeAll()
+        let enriched = enrichedNames.isEmpty ? nil : enrichedValue(for: data.name!)
+        var fixed = (kind: UInt32(3), type: type, machine: data.machine, syscall: data.syscall, a0: UInt64(0), a1: UInt64(0))
+        let known = enriched.map { range in
+            enrichment.withUnsafeBufferPointer { !UnsafeBufferPointer(rebasing: $0[range]).starts(with: "unknown-".utf8) }
+        } ?? false
+        if let enriched, known {
+            fixed.kind = 2
+            fixed.machine = 0
+            fixed.syscall = 0
+            withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
+            enrichment.withUnsafeBufferPointer { key.append(UnsafeBufferPointer(rebasing: $0[enriched])) }
         } else {
-            keyBuffer.append(3)
-            withUnsafeBytes(of: type) { keyBuffer.append(contentsOf: $0) }
-            withUnsafeBytes(of: data.machine) { keyBuffer.append(contentsOf: $0) }
-            withUnsafeBytes(of: data.syscall) { keyBuffer.append(contentsOf: $0) }
             if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
-                withUnsafeBytes(of: data.a0) { keyBuffer.append(contentsOf: $0) }
-                withUnsafeBytes(of: data.a1) { keyBuffer.append(contentsOf: $0) }
+                fixed.a0 = data.a0
+                fixed.a1 = data.a1
             }
-            appendCString(data.name!, to: &keyBuffer)
-            keyBuffer.append(0)
-            appendCString(data.val!, to: &keyBuffer)
+            withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
+            key.append(cString: data.name!)
+            key.append(0)
+            key.append(cString: data.val!)
         }
+        let keyBytes = key.bytes(from: 0)
+        let hash = InterpretationCache.hash(keyBytes)
+        if cache.append(keyBytes, hash: hash, to: output) { return }
         let useList = enriched != nil && currentInterp != nil
-        let data = data
-        keyBuffer.withUnsafeBytes { key in
-            let hash = InterpretationCache.hash(key)
-            if cache.append(key, hash: hash, to: &output) { return }
-            if useList { CAuparse_load_interpretations(currentInterp!) }
-            var copy = data
+        let interp = currentInterp
+        var copy = data
+        let address = auparseLock.withLock { _ in
+            if useList { CAuparse_load_interpretations(interp!) }
             let out = CAuparse_interpret(type, &copy, AUPARSE_ESC_TTY)
             if useList { CAuparse_free_interpretations() }
-            let start = output.count
-            if let out {
-                appendCString(out, to: &output)
-                free(out)
-            } else {
-                output.append(contentsOf: "(null)".utf8)
-            }
-            output.withUnsafeBytes { cache.store(key, hash: hash, value: UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            return UInt(bitPattern: out)  // the caller frees it
         }
+        let out = UnsafeMutablePointer<CChar>(bitPattern: address)
+        let start = output.count
+        if let out {
+            output.append(cString: out)
+            free(out)
+        } else {
+            output.append("(null)")
+        }
+        cache.store(keyBytes, hash: hash, value: output.bytes(from: start))
     }
 
     /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
     /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
     /// wins; a SOCKADDR's `SADDR={ … }` whole).
-    private func enrichedValue(for name: UnsafePointer<CChar>) -> ArraySlice<UInt8>? {
-        guard !enrichedNames.isEmpty else { return nil }
+    private func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
         let length = strlen(name)
-        for entry in enrichedNames where entry.name.count == length {
-            var same = true
-            for offset in 0..<length where enrichment[entry.name.lowerBound + offset] != UInt8(bitPattern: name[offset]) {
-                same = false
-                break
+        let first = UInt8(bitPattern: name[0])
+        return enrichment.withUnsafeBufferPointer { bytes -> Range<Int>? in
+            for entry in enrichedNames where entry.name.count == length && bytes[entry.name.lowerBound] == first {
+                if memcmp(bytes.baseAddress! + entry.name.lowerBound, name, length) == 0 { return entry.value }
             }
-            if same { return enrichment[entry.value] }
+            return nil
         }
-        return nil
     }
 
     /// Reads the record's ENRICHED part into `enrichment` / `enrichedNames` (names lower-cased).
@@ -375,7 +409,7 @@ public struct InterpretedEventFormatter {
     }
 
     /// `%x %T` of the stamp's second in local time, then `.MMM:SERIAL) `.
-    private mutating func appendTime(_ stamp: EventStamp, to output: inout [UInt8]) {
+    private mutating func appendTime(_ stamp: EventStamp, to output: ByteWriter) {
         if stamp.seconds != cachedSecond {
             cachedSecond = stamp.seconds
             var seconds = time_t(stamp.seconds)
@@ -388,41 +422,39 @@ public struct InterpretedEventFormatter {
                 cachedTime = Array("?".utf8)
             }
         }
-        output.append(contentsOf: cachedTime)
+        output.append(cachedTime)
         output.append(UInt8(ascii: "."))
         let milli = stamp.milliseconds
         output.append(UInt8(ascii: "0") + UInt8(milli / 100))
         output.append(UInt8(ascii: "0") + UInt8(milli / 10 % 10))
         output.append(UInt8(ascii: "0") + UInt8(milli % 10))
         output.append(UInt8(ascii: ":"))
-        appendDecimal(stamp.serial, to: &output)
-        output.append(contentsOf: ") ".utf8)
+        appendDecimal(stamp.serial, to: output)
+        output.append(") ")
     }
 
-    private func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private func appendDecimal(_ value: UInt64, to output: ByteWriter) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var count = 0
         var rest = value
         withUnsafeMutableBytes(of: &digits) { raw in
             repeat {
-                raw[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                raw[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
                 rest /= 10
                 count += 1
             } while rest > 0
-            output.append(contentsOf: raw[(20 - count)...])
+            output.append(raw.baseAddress! + (24 - count), count: count)
         }
     }
 
-    private func appendCString(_ text: UnsafePointer<CChar>, to output: inout [UInt8]) {
-        let length = strlen(text)
-        text.withMemoryRebound(to: UInt8.self, capacity: length) { output.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+    @inline(__always)
+    private func appendCString(_ text: UnsafePointer<CChar>, to output: ByteWriter) {
+        output.append(cString: text)
     }
 
     /// ausearch's `safe_print_string` in its default (tty) escape mode: a control character
     /// (below 32) as a backslash and three octal digits, everything else as is.
-    private func appendSafe(_ text: UnsafePointer<CChar>, to output: inout [UInt8]) {
+    private func appendSafe(_ text: UnsafePointer<CChar>, to output: ByteWriter) {
         var index = 0
         while text[index] != 0 {
             let byte = UInt8(bitPattern: text[index])

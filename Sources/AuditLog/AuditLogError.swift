@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 
 /// Why the log could not be opened or written.

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -31,71 +32,73 @@ public final class AuditLogWriter {
         case suspended(reason: String)
     }
 
-    public private(set) var settings: LogSettings
+    public internal(set) var settings: LogSettings
     public var path: String { settings.path }
     /// The line format; `setFormat(_:enricher:)` changes it between batches (a reload).
-    public private(set) var format: LogFormat
+    public internal(set) var format: LogFormat
     /// The RAW part of each line (`node=` prefix, type name, payload). A reload may replace it.
     public var formatter: RecordFormatter {
         didSet { formatterBox = FormatterBox(formatter) }
     }
     /// Adds the ENRICHED part behind each RAW line; nil for RAW.
-    public private(set) var enricher: RecordEnricher? {
+    public internal(set) var enricher: RecordEnricher? {
         didSet { enricherReference = enricher.map { Unmanaged.passUnretained($0) } }
     }
     /// What `append` reads `formatter` and `enricher` through, without retaining them per record:
     /// read from a class property, the formatter's struct was copied (three retains and releases
     /// of its tables per record) and the enricher retained. The properties above keep both alive.
     private var formatterBox: FormatterBox
-    private var enricherReference: Unmanaged<RecordEnricher>?
+    var enricherReference: Unmanaged<RecordEnricher>?
     /// The live log and its rotated files.
     public var files: LogFileSet { LogFileSet(path: settings.path) }
     /// nil while writing.
-    public private(set) var suspension: Suspension?
+    public internal(set) var suspension: Suspension?
 
-    private var descriptor: Int32 = -1
-    private let buffer: OutputBuffer
-    private let systemActions: any SystemActions
-    private let onEvent: (LogFileEvent) -> Void
-    private var backgroundSync: BackgroundSync?
+    /// The live log; nil while it is closed (suspended, not logging, or between a close and a reopen).
+    var file: OpenLogFile?
+    let buffer: OutputBuffer
+    /// Where `formatLine` formats a line the log does not take.
+    private let lineBuffer = OutputBuffer(capacity: RecordFormatter.maximumLineLength(payloadLength: maximumPluginPayload)
+                                                    + RecordEnricher.maximumAddedLength)
+    let systemActions: any SystemActions
+    let onEvent: (LogFileEvent) -> Void
+    var backgroundSync: BackgroundSync?
 
     /// Records formatted into the buffer and not yet written.
-    private var bufferedRecords: UInt64 = 0
+    var bufferedRecords: UInt64 = 0
     /// Bytes at the front of the buffer already on disk: a line a short write cut in two.
-    private var writtenPrefix = 0
+    var writtenPrefix = 0
     /// Lines written to the file by this writer.
-    public private(set) var recordsWritten: UInt64 = 0
+    public internal(set) var recordsWritten: UInt64 = 0
     /// Records that could not be written: the buffer was full of bytes the disk would not take.
-    public private(set) var recordsDropped: UInt64 = 0
+    public internal(set) var recordsDropped: UInt64 = 0
     /// Records not written because logging was suspended or `write_logs = no`.
-    public private(set) var recordsNotLogged: UInt64 = 0
+    public internal(set) var recordsNotLogged: UInt64 = 0
     /// The size of the live file, kept in memory as auditd does (set at open, 0 for a new file).
-    public private(set) var fileSize: UInt64 = 0
+    public internal(set) var fileSize: UInt64 = 0
     /// Rotations done (size, request or disk action).
-    public private(set) var rotations: UInt64 = 0
+    public internal(set) var rotations: UInt64 = 0
     /// Lines a full disk took only part of, cut back off the file to be written whole later.
-    public private(set) var tornLinesCutBack: UInt64 = 0
+    public internal(set) var tornLinesCutBack: UInt64 = 0
     /// Syncs done inline (`incremental`) or handed to the sync thread (`incremental_async`).
-    public private(set) var syncsRequested: UInt64 = 0
+    public internal(set) var syncsRequested: UInt64 = 0
     /// Syncs the `incremental_async` thread has finished.
     public var backgroundSyncsCompleted: UInt64 { backgroundSync?.completed.load(ordering: .relaxed) ?? 0 }
 
     // auditd's state flags (`fs_space_left`, `fs_space_warning`, `fs_admin_space_warning`,
     // `disk_err_warning`), cleared by `resume()`.
-    private var diskFull = false
-    private var spaceWarned = false
-    private var adminSpaceWarned = false
-    private var diskErrorWarnings = 0
+    var spaceMarks = DiskSpaceMarks()
+    var diskErrorWarnings = 0
     /// Whether the error behind the current run of failures was reported (for actions other than syslog).
-    private var diskErrorMentioned = false
+    var diskErrorMentioned = false
     /// The last write failed; the next one that works is reported.
-    private var failing = false
+    var failing = false
     /// The size limit was reported for this file (syslog action).
-    private var sizeReported = false
-    private var lastSpaceCheck: Int64 = .min
-    private var nextSyncAt: UInt64 = 0
+    var sizeReported = false
+    var lastSpaceCheck: Int64 = .min
+    var syncSchedule = SyncSchedule(freq: 0, recordsWritten: 0)
     /// The last rotated file known to exist (keep_logs), auditd's `last_log`.
-    private var lastShifted = 0
+    var lastShifted = 0
 
     /// Opens (or creates) the log as auditd does at start: permissions repaired, file opened,
     /// then the size checked, excess rotated files removed and free space sampled.
@@ -143,24 +146,6 @@ public final class AuditLogWriter {
 
     deinit {
         backgroundSync?.stop()
-        if descriptor >= 0 { close(descriptor) }
-    }
-
-    /// auditd's disk-state flags, as its state report (SIGCONT) shows them.
-    public struct DiskState: Sendable, Equatable {
-        /// False once the disk was found full (`space left on partition = no`).
-        public var spaceLeftOnPartition: Bool
-        /// `space_left_action` ran and was not re-armed.
-        public var spaceLeftActionPerformed: Bool
-        /// `admin_space_left_action` ran and was not re-armed.
-        public var adminSpaceLeftActionPerformed: Bool
-        /// A write or open failed since the last resume.
-        public var diskErrorDetected: Bool
-    }
-
-    public var diskState: DiskState {
-        DiskState(spaceLeftOnPartition: !diskFull, spaceLeftActionPerformed: spaceWarned,
-                  adminSpaceLeftActionPerformed: adminSpaceWarned, diskErrorDetected: diskErrorWarnings > 0 || failing)
     }
 
     /// Whether records wait in the buffer and the writer can write them now.
@@ -172,34 +157,58 @@ public final class AuditLogWriter {
     // MARK: - The record path
 
     /// Appends one record's line. Writes the buffer out first when the line might not fit.
-    public func append(type: UInt16, payload: UnsafeRawBufferPointer) {
+    /// Returns the line as written, without its newline, for the plugins (valid until the writer is
+    /// next called), or nil when it was not buffered (logging suspended, no room).
+    @discardableResult
+    public func append(type: AuditMessageType, payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         guard suspension == nil else {
             recordsNotLogged += 1
-            return
+            return nil
         }
         var needed = RecordFormatter.maximumLineLength(payloadLength: payload.count)
         if enricherReference != nil { needed += RecordEnricher.maximumAddedLength }
         guard makeRoom(needed) else {
             // The write that made room may have suspended logging (a size or disk action).
             if suspension == nil { recordsDropped += 1 } else { recordsNotLogged += 1 }
-            return
+            return nil
         }
-        // Neither is replaced while a line is formatted: `makeRoom` above was the last call out.
+        let lineStart = buffer.count
+        appendLine(type: type, payload: payload, to: buffer)
+        bufferedRecords += 1
+        return UnsafeRawBufferPointer(start: buffer.base + lineStart, count: buffer.count - lineStart - 1)
+    }
+
+    /// The line `append` would write for a record, without its newline, formatted into a buffer of
+    /// its own: for the plugins, when the log does not take the record (`EOE`, logging suspended,
+    /// `write_logs = no`). Valid until the next call.
+    public func formatLine(type: AuditMessageType, payload: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let payload = UnsafeRawBufferPointer(rebasing: payload.prefix(Self.maximumPluginPayload))
+        lineBuffer.consume(lineBuffer.count)
+        appendLine(type: type, payload: payload, to: lineBuffer)
+        return UnsafeRawBufferPointer(start: lineBuffer.base, count: lineBuffer.count - 1)
+    }
+
+    /// The longest payload a plugin's line is made from: auditd's `MAX_AUDIT_MESSAGE_LENGTH`.
+    static let maximumPluginPayload = 8970
+
+    /// Formats one line, its newline included, into `output`, which has room for it.
+    @inline(__always)
+    private func appendLine(type: AuditMessageType, payload: UnsafeRawBufferPointer, to output: OutputBuffer) {
+        // Neither is replaced while a line is formatted: the caller's room-making was the last call out.
         let formatter = Unmanaged.passUnretained(formatterBox)
         if let enricher = enricherReference {
-            let lineStart = buffer.count
-            formatter._withUnsafeGuaranteedRef { $0.formatter.appendRawText(type: type, payload: payload, to: buffer) }
-            enricher._withUnsafeGuaranteedRef { $0.appendInterpretations(type: type, lineStart: lineStart, to: buffer) }
-            buffer.append(byte: 0x0A)
+            let lineStart = output.count
+            formatter._withUnsafeGuaranteedRef { $0.formatter.appendRawText(type: type, payload: payload, to: output) }
+            enricher._withUnsafeGuaranteedRef { $0.appendInterpretations(type: type, lineStart: lineStart, to: output) }
+            output.append(byte: 0x0A)
         } else {
-            formatter._withUnsafeGuaranteedRef { $0.formatter.appendRaw(type: type, payload: payload, to: buffer) }
+            formatter._withUnsafeGuaranteedRef { $0.formatter.appendRaw(type: type, payload: payload, to: output) }
         }
-        bufferedRecords += 1
     }
 
     /// Makes `needed` bytes available, writing the buffer out if it must. False when the buffer
     /// cannot take the line even after a write (the disk refuses bytes, or logging stopped).
-    private func makeRoom(_ needed: Int) -> Bool {
+    func makeRoom(_ needed: Int) -> Bool {
         if buffer.available >= needed { return true }
         _ = try? flush()
         return suspension == nil && buffer.available >= needed
@@ -213,11 +222,11 @@ public final class AuditLogWriter {
         if suspension == nil, buffer.count > writtenPrefix { try reopenIfRemoved() }
         while suspension == nil, buffer.count > writtenPrefix {
             let end = writeEnd()
-            let written = Glibc.write(descriptor, buffer.base + writtenPrefix, end - writtenPrefix)
-            if written <= 0 {
-                let code = written == 0 ? EIO : errno
-                if code == EINTR { continue }
-                try writeFailed(code)
+            guard let file else { try writeFailed(EBADF) }
+            let written: Int
+            switch file.write(buffer.base + writtenPrefix, count: end - writtenPrefix) {
+            case let .success(count): written = count
+            case let .failure(error): try writeFailed(error.errno)
             }
             fileSize += UInt64(written)
             consumeWritten(writtenPrefix + written)
@@ -228,16 +237,13 @@ public final class AuditLogWriter {
     /// Writes everything buffered, then asks the kernel to put it on the disk.
     public func flushAndSync() throws(AuditLogError) {
         try flush()
-        guard descriptor >= 0 else { return }
-        guard fsync(descriptor) == 0 else {
-            throw AuditLogError("cannot sync log file", cause: SystemCallError("fsync", errno: errno, subject: path))
-        }
+        if let error = file?.sync() { throw AuditLogError("cannot sync log file", cause: error) }
     }
 
     /// The end of the next write: the whole buffer, or, when the size action ends the file, the
     /// line that brings the file to `max_log_file` (auditd checks the size after every record,
     /// so a rotated file ends with that line).
-    private func writeEnd() -> Int {
+    func writeEnd() -> Int {
         let rotation = settings.rotation
         guard let limit = rotation.sizeLimit, endsFileAtLimit else { return buffer.count }
         let remaining = limit > fileSize ? Int(clamping: limit - fileSize) : 0
@@ -248,7 +254,7 @@ public final class AuditLogWriter {
         return buffer.base.distance(to: newline) + 1
     }
 
-    private var endsFileAtLimit: Bool {
+    var endsFileAtLimit: Bool {
         switch settings.rotation.action {
         case .suspend, .keepLogs: true
         case .rotate: settings.rotation.numLogs > 1
@@ -258,7 +264,7 @@ public final class AuditLogWriter {
 
     /// The first `total` bytes of the buffer are on disk: forget the whole lines among them and
     /// remember how much of a cut line is.
-    private func consumeWritten(_ total: Int) {
+    func consumeWritten(_ total: Int) {
         if total == buffer.count {
             recordsWritten += bufferedRecords
             bufferedRecords = 0
@@ -275,11 +281,11 @@ public final class AuditLogWriter {
         writtenPrefix = total - whole
     }
 
-    private func afterWrite() {
+    func afterWrite() {
         if failing, buffer.isEmpty {
             // Recovered only once everything that waited is on disk.
             failing = false
-            diskFull = false
+            spaceMarks.writesRecovered()
             diskErrorWarnings = 0
             diskErrorMentioned = false
             emit(.diskRecovered, .notice, "Audit daemon is writing to \(path) again")
@@ -293,7 +299,7 @@ public final class AuditLogWriter {
         }
     }
 
-    private func writeFailed(_ code: Int32) throws(AuditLogError) {
+    func writeFailed(_ code: Int32) throws(AuditLogError) -> Never {
         cutTornLine()
         failing = true
         if code == ENOSPC {
@@ -306,457 +312,21 @@ public final class AuditLogWriter {
 
     /// Cuts a line the disk took only part of back off the file, so the file ends on a whole
     /// line; the line stays buffered and is written whole later.
-    private func cutTornLine() {
-        guard writtenPrefix > 0, descriptor >= 0 else { return }
+    func cutTornLine() {
+        guard writtenPrefix > 0, let file else { return }
         let whole = fileSize - UInt64(writtenPrefix)
-        if ftruncate(descriptor, off_t(whole)) == 0 {
+        if file.truncate(to: whole) {
             tornLinesCutBack += 1
             fileSize = whole
             writtenPrefix = 0
         }
     }
 
-    // MARK: - Flushing
-
-    private func resetSyncSchedule() {
-        let freq = UInt64(max(settings.freq, 0))
-        nextSyncAt = freq == 0 ? .max : (recordsWritten / freq + 1) * freq
-    }
-
-    /// After the write that carries the record count past a multiple of `freq`, one sync.
-    private func syncIfDue() {
-        guard settings.flush.isIncremental, recordsWritten >= nextSyncAt else { return }
-        resetSyncSchedule()
-        syncsRequested += 1
-        if settings.flush == .incremental {
-            if fsync(descriptor) != 0 { diskError("fsync", errno) }
-        } else {
-            backgroundSync?.request(descriptor)
-        }
-    }
-
-    private func configureBackgroundSync() {
-        if settings.flush == .incrementalAsync {
-            if backgroundSync == nil { backgroundSync = BackgroundSync() }
-        } else if let running = backgroundSync {
-            running.stop()
-            backgroundSync = nil
-        }
-    }
-
-    private func reportBackgroundSyncError() {
-        if let code = backgroundSync?.takeError() { diskError("fsync", code) }
-    }
-
-    // MARK: - Opening and closing
-
-    private func openLog() throws(AuditLogError) {
-        let opened = try LogFile.open(path: settings.path, mode: settings.liveMode, group: settings.readerGroup,
-                                      sync: LogFile.SyncFlags(settings.flush))
-        descriptor = opened.descriptor
-        fileSize = opened.size
-        sizeReported = false
-        suspension = nil
-        if !opened.created { startOnNewLine() }
-    }
-
-    /// A log removed while open (the file, or its directory) still takes writes, and no write
-    /// fails, but no reader will ever see them. One `fstat` before each write finds it unlinked,
-    /// and the writer opens a new file in its place (making the directory again), so the records
-    /// go where readers look. A reopen that fails is a disk error.
-    private func reopenIfRemoved() throws(AuditLogError) {
-        guard descriptor >= 0 else { return }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_nlink == 0 else { return }
-        close(descriptor)
-        descriptor = -1
-        do {
-            try openLog()
-            emit(.warning, .error, "\(path) was removed while open; writing to a new file in its place")
-        } catch {
-            failing = true
-            diskError("open", error.errno ?? EIO)
-            throw error
-        }
-    }
-
-    /// A process killed in the middle of a write can leave half a line at the end of the file;
-    /// the first new line must not be glued to it.
-    private func startOnNewLine() {
-        guard fileSize > 0 else { return }
-        var last: UInt8 = 0
-        let readFD = Glibc.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard readFD >= 0 else { return }
-        defer { close(readFD) }
-        if pread(readFD, &last, 1, off_t(fileSize - 1)) == 1, last != 0x0A {
-            var newline: UInt8 = 0x0A
-            if Glibc.write(descriptor, &newline, 1) == 1 { fileSize += 1 }
-        }
-    }
-
-    private func closeLog() {
-        guard descriptor >= 0 else { return }
-        cutTornLine()
-        if settings.flush != .none { _ = fsync(descriptor) }
-        close(descriptor)
-        descriptor = -1
-    }
-
-    /// Stops writing until `resume()`. Buffered records are kept and written after it.
-    private func suspend(_ message: String) {
-        closeLog()
-        suspension = .suspended(reason: message)
-        emit(.suspended, .critical, message)
-    }
-
-    /// Sets rotated files to 0400/0440 and the reader group (auditd's `fix_disk_permissions`).
-    private func repairPermissions() {
-        let failed = files.repairRotated(below: max(settings.rotation.numLogs, 2), mode: settings.rotatedMode,
-                                         group: settings.readerGroup)
-        for name in failed {
-            emit(.warning, .warning, "cannot set the permissions of rotated log \(name); it is not a regular file owned by root")
-        }
-    }
-
-    // MARK: - Operations (signals call these through the daemon)
-
-    /// Rotates now (SIGUSR1, `auditctl --signal rotate`): what is buffered is written to the
-    /// current file first. With `keep_logs` every rotated file shifts up, otherwise `num_logs`
-    /// files are kept (auditd: `rotate_logs_now`).
-    public func rotate(reason: String) {
-        guard settings.writeLogs else { return }
-        _ = try? flush()
-        if settings.rotation.action == .keepLogs {
-            shiftLogs(reason: reason)
-        } else {
-            rotateLogs(reason: reason)
-        }
-    }
-
-    /// Starts writing again after a suspension (SIGUSR2): every disk flag is cleared, the log is
-    /// reopened (created again if it was moved away) and its size checked (auditd:
-    /// `resume_logging`). Buffered records are written.
-    public func resume() {
-        guard settings.writeLogs else { return }
-        emit(.warning, .notice, "Audit daemon is attempting to resume logging.")
-        diskFull = false
-        failing = false
-        diskErrorWarnings = 0
-        spaceWarned = false
-        adminSpaceWarned = false
-        sizeReported = false
-        if descriptor < 0 {
-            repairPermissions()
-            do {
-                try openLog()
-            } catch {
-                suspension = .suspended(reason: "Could not reopen a log after resume logging")
-                emit(.diskError, .critical, "Could not reopen a log after resume logging: \(error)")
-                diskError("resume", error.errno ?? EIO)
-                return
-            }
-            checkSize()
-        }
-        guard suspension == nil else { return }
-        emit(.resumed, .notice, "Audit daemon resumed logging.")
-        _ = try? flush()
-    }
-
-    /// Applies a reloaded configuration as auditd's SIGHUP does (src/auditd-reconfigure.c):
-    /// `write_logs`, `log_group`, `flush` or `log_file` reopen the log; `max_log_file*` trigger a
-    /// size check; the disk-space settings clear the "action done" flags, remove excess logs and
-    /// trigger a space check. What is buffered is written under the old settings first.
-    public func apply(_ new: LogSettings) {
-        _ = try? flush()
-        let old = settings
-        settings = new
-        if old.freq != new.freq || old.flush != new.flush { resetSyncSchedule() }
-        configureBackgroundSync()
-        if old.writeLogs != new.writeLogs || old.group != new.group || old.flush != new.flush || old.path != new.path {
-            closeLog()
-            if new.writeLogs {
-                repairPermissions()
-                do {
-                    try openLog()
-                } catch {
-                    suspension = .suspended(reason: "Could not reopen a log after reconfigure")
-                    emit(.diskError, .critical, "Could not reopen a log after reconfigure: \(error)")
-                    diskError("reconfig", error.errno ?? EIO)
-                    return
-                }
-            } else {
-                suspension = .notLogging
-                return
-            }
-        }
-        guard suspension == nil else { return }
-        if old.rotation != new.rotation {
-            sizeReported = false
-            checkSize()
-        }
-        if old.space != new.space {
-            spaceWarned = false
-            adminSpaceWarned = false
-            diskFull = false
-            removeExcessLogs()
-            checkSpace(now: MonotonicClock.milliseconds())
-        }
-    }
-
-    // MARK: - Rotation (auditd: check_log_file_size, rotate_logs, shift_logs, check_excess_logs)
-
-    private func checkSize() {
-        guard suspension == nil, let limit = settings.rotation.sizeLimit, fileSize >= limit else { return }
-        switch settings.rotation.action {
-        case .ignore:
-            break
-        case .syslog:
-            if !sizeReported {
-                sizeReported = true
-                emit(.sizeLimitReached, .error, "Audit daemon log file is larger than max size")
-            }
-        case .suspend:
-            emit(.sizeLimitReached, .error, "\(path) reached max_log_file (\(settings.rotation.maxLogFileMiB) MiB)")
-            suspend("Audit daemon is suspending logging due to logfile size.")
-        case .rotate:
-            if settings.rotation.numLogs > 1 {
-                emit(.sizeLimitReached, .notice, "Audit daemon rotating log files")
-                rotateLogs(reason: "max_log_file reached")
-            } else if !sizeReported {
-                sizeReported = true
-                emit(.sizeLimitReached, .warning, "\(path) reached max_log_file but num_logs is below 2: not rotating")
-            }
-        case .keepLogs:
-            emit(.sizeLimitReached, .notice, "Audit daemon rotating log files with keep option")
-            shiftLogs(reason: "max_log_file reached")
-        }
-    }
-
-    /// Keeps `num_logs` files: `.n-2→.n-1` … `.1→.2`, then `log→.1`. Only the run of rotated
-    /// files without a gap is shifted, so the numbering stays contiguous even when a file in the
-    /// middle was deleted by hand (auditd would leave the gap, and ausearch stops at it).
-    private func rotateLogs(reason: String) {
-        guard settings.rotation.numLogs >= 2 else {
-            emit(.rotationSkipped, .notice, "Log rotation disabled (num_logs < 2), skipping")
-            return
-        }
-        let existing = files.contiguousCount()
-        rotateFiles(top: min(settings.rotation.numLogs - 1, existing + 1), reason: reason)
-    }
-
-    /// keep_logs: every rotated file moves up by one and none is deleted.
-    private func shiftLogs(reason: String) {
-        let existing = files.contiguousCount(knownAtLeast: lastShifted)
-        if lastShifted > 1, existing < lastShifted {
-            emit(.warning, .warning, "Last known log disappeared (\(files.name(lastShifted)))")
-        }
-        rotateFiles(top: existing + 1, reason: reason)
-        lastShifted = existing + 1
-    }
-
-    /// The rotation itself: the live file is made read-only (0400/0440) while still open, closed,
-    /// the rotated files shift up to `top`, the live file becomes `.1`, and a new live file is
-    /// created with `O_EXCL`.
-    private func rotateFiles(top: Int, reason: String) {
-        let wasOpen = descriptor >= 0
-        if wasOpen {
-            cutTornLine()
-            if settings.flush != .none { _ = fsync(descriptor) }
-            if fchmod(descriptor, settings.rotatedMode) != 0 {
-                emit(.warning, .warning, "Couldn't change permissions while rotating log file (\(String(cString: strerror(errno))))")
-            }
-            if let group = settings.readerGroup, fchown(descriptor, uid_t.max, group) != 0 {
-                emit(.warning, .warning, "Couldn't change ownership while rotating log file (\(String(cString: strerror(errno))))")
-            }
-            close(descriptor)
-            descriptor = -1
-        } else {
-            makeReadOnlyByName(path)
-        }
-        if let failure = files.shiftRotated(upTo: top) {
-            emit(.diskError, .error, "Error rotating logs from \(failure.from) to \(failure.to) (\(String(cString: strerror(failure.error.errno))))")
-            if failure.error.errno == ENOSPC { diskFullReached() } else { diskError("rotate", failure.error.errno) }
-        }
-        let first = files.name(1)
-        if rename(path, first) != 0, errno != ENOENT {
-            let code = errno
-            emit(.diskError, .error, "Error rotating logs from \(path) to \(first) (\(String(cString: strerror(code))))")
-            if code == ENOSPC { diskFullReached() } else { diskError("rotate2", code) }
-            _ = chmod(path, settings.liveMode)
-        }
-        rotations += 1
-        emit(.rotated, .notice, "rotated \(path) (\(reason))")
-        guard wasOpen, suspension == nil else { return }
-        do {
-            try openLog()
-        } catch {
-            suspension = .suspended(reason: "Could not reopen a log after rotating.")
-            emit(.diskError, .critical, "Could not reopen a log after rotating: \(error)")
-            diskError("reopen", error.errno ?? EIO)
-        }
-    }
-
-    private func makeReadOnlyByName(_ name: String) {
-        let fd = Glibc.open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var info = stat()
-        if fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG {
-            _ = fchmod(fd, settings.rotatedMode)
-        }
-    }
-
-    /// Deletes rotated files numbered `num_logs` and up, at start and when a reload changes the
-    /// disk-space settings; only with `max_log_file_action = rotate`, as auditd.
-    private func removeExcessLogs() {
-        guard settings.rotation.action == .rotate, settings.rotation.numLogs >= 2 else { return }
-        for name in files.removeExcess(numLogs: settings.rotation.numLogs) {
-            emit(.excessLogRemoved(name), .notice, "Log \(name) removed as it exceeds num_logs parameter")
-        }
-    }
-
-    // MARK: - Disk space (auditd: check_space_left, do_space_left_action, do_disk_full_action,
-    // do_disk_error_action)
-
-    private enum Trigger {
-        case spaceLeft, adminSpaceLeft, diskFull, diskError(String, Int32)
-    }
-
-    /// Samples free space on the log's file system (`fstatvfs`, the POSIX face of auditd's
-    /// `fstatfs`: the same `f_bavail`): below 5 blocks is a full disk; below the
-    /// marks the space actions run once each (`syslog` re-arms when space recovers).
-    private func checkSpace(now: Int64) {
-        lastSpaceCheck = now
-        guard descriptor >= 0 else { return }
-        var info = statvfs()
-        guard fstatvfs(descriptor, &info) == 0 else { return }
-        let blockSize = UInt64(info.f_frsize)
-        if info.f_bavail < 5 {
-            diskFullReached()
-            return
-        }
-        if diskFull, !failing {
-            diskFull = false
-            emit(.diskRecovered, .notice, "Audit daemon has space on the logging partition again")
-        }
-        let available = UInt64(info.f_bavail) * blockSize
-        let total = UInt64(info.f_blocks) * blockSize
-        let space = settings.space
-        if available < space.spaceLeft.bytes(ofFileSystemBytes: total) {
-            if !spaceWarned {
-                spaceWarned = true
-                run(space.spaceLeftAction, for: .spaceLeft)
-            }
-        } else if spaceWarned, space.spaceLeftAction == .syslog {
-            spaceWarned = false
-        }
-        guard suspension == nil else { return }
-        if available < space.adminSpaceLeft.bytes(ofFileSystemBytes: total) {
-            if !adminSpaceWarned {
-                adminSpaceWarned = true
-                run(space.adminSpaceLeftAction, for: .adminSpaceLeft)
-            }
-        } else if adminSpaceWarned, space.adminSpaceLeftAction == .syslog {
-            adminSpaceWarned = false
-        }
-    }
-
-    private func diskFullReached() {
-        guard !diskFull else { return }
-        diskFull = true
-        emit(.diskFull, .critical, "Audit daemon has no space left on logging partition")
-        run(settings.space.diskFullAction, for: .diskFull)
-    }
-
-    private func diskError(_ operation: String, _ code: Int32) {
-        let action = settings.space.diskErrorAction
-        // `syslog` says it itself (at most five times); every other action but `ignore` refers to
-        // "the previously mentioned write error", so mention it, once per run of failures.
-        if action != .syslog, action != .ignore, !diskErrorMentioned {
-            diskErrorMentioned = true
-            emit(.diskError, .error, "\(operation) failed on \(path): \(String(cString: strerror(code))) (errno \(code))")
-        }
-        run(action, for: .diskError(operation, code))
-    }
-
-    private func run(_ action: DiskAction, for trigger: Trigger) {
-        switch action {
-        case .ignore:
-            break
-        case .syslog:
-            alert(for: trigger)
-        case .email:
-            alert(for: trigger)
-            emit(.warning, .warning, "an email action is configured, but swift-auditd sends no mail; the alert above is all there is")
-        case .rotate:
-            if settings.rotation.numLogs > 1 {
-                emit(.warning, .notice, "Audit daemon rotating log files")
-                rotateLogs(reason: "disk space action")
-            }
-        case let .exec(program):
-            // Close the log first: the program may move or compress it. resume() reopens.
-            closeLog()
-            suspension = .suspended(reason: "exec \(program)")
-            emit(.executed(program), .critical, "running \(program) for \(describe(trigger)); logging is suspended until resumed")
-            systemActions.run(executable: program)
-        case .suspend:
-            suspend(suspendMessage(for: trigger))
-        case .single:
-            emit(.runlevelChanged(.single), .critical,
-                 "The audit daemon is now changing the system to single user mode\(runlevelSuffix(for: trigger))")
-            systemActions.changeRunlevel(.single)
-        case .halt:
-            emit(.runlevelChanged(.halt), .critical, "The audit daemon is now halting the system\(runlevelSuffix(for: trigger))")
-            systemActions.changeRunlevel(.halt)
-        }
-    }
-
-    private func alert(for trigger: Trigger) {
-        switch trigger {
-        case .spaceLeft:
-            emit(.spaceLow(admin: false), .critical, "Audit daemon is low on disk space for logging")
-        case .adminSpaceLeft:
-            emit(.spaceLow(admin: true), .critical, "Audit daemon is very low on disk space for logging")
-        case .diskFull:
-            break  // "no space left" was said when the disk filled
-        case let .diskError(operation, code):
-            guard diskErrorWarnings < 5 else { return }
-            diskErrorWarnings += 1
-            emit(.diskError, .critical,
-                 "\(operation): Audit daemon detected an error writing an event to disk (\(String(cString: strerror(code))))")
-        }
-    }
-
-    private func describe(_ trigger: Trigger) -> String {
-        switch trigger {
-        case .spaceLeft: "space_left"
-        case .adminSpaceLeft: "admin_space_left"
-        case .diskFull: "a full disk"
-        case let .diskError(operation, code): "a disk error (\(operation): \(String(cString: strerror(code))))"
-        }
-    }
-
-    private func suspendMessage(for trigger: Trigger) -> String {
-        switch trigger {
-        case .spaceLeft, .adminSpaceLeft: "Audit daemon is suspending logging due to low disk space."
-        case .diskFull: "Audit daemon is suspending logging due to no space left on logging partition."
-        case .diskError: "Audit daemon is suspending logging due to previously mentioned write error"
-        }
-    }
-
-    private func runlevelSuffix(for trigger: Trigger) -> String {
-        switch trigger {
-        case .spaceLeft, .adminSpaceLeft: ""
-        case .diskFull: " due to no space left on logging partition"
-        case .diskError: " due to previously mentioned write error"
-        }
-    }
-
-    private func emit(_ kind: LogFileEvent.Kind, _ severity: LogFileEvent.Severity, _ message: String) {
+    func emit(_ kind: LogFileEvent.Kind, _ severity: LogFileEvent.Severity, _ message: String) {
         onEvent(LogFileEvent(kind, severity, message))
     }
 
-    private func countNewlines(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    func countNewlines(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         guard var cursor = bytes.baseAddress else { return 0 }
         var left = bytes.count
         var lines: UInt64 = 0
@@ -774,15 +344,6 @@ public final class AuditLogWriter {
 struct NoSystemActions: SystemActions {
     func run(executable path: String) {}
     func changeRunlevel(_ level: Runlevel) {}
-}
-
-/// Monotonic milliseconds, for the space-check cadence.
-enum MonotonicClock {
-    static func milliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
 }
 
 /// The line formatter behind a reference, so the record path borrows it instead of copying it.

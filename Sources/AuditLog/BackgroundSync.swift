@@ -1,3 +1,4 @@
+import AuditSystem
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -12,13 +13,14 @@ import Glibc
 /// thread syncs the newest descriptor next.
 final class BackgroundSync: @unchecked Sendable {  // `thread` is set once in init, then only joined in stop()
     private struct State {
-        var pending: Int32 = -1
+        /// The newest `dup` of the log to sync; a newer request drops (closes) an older one.
+        var pending: Descriptor?
         var stopping = false
     }
 
     private let state = Mutex(State())
-    private let wakeReader: Int32
-    private let wakeWriter: Int32
+    private let wakeReader: Descriptor
+    private let wakeWriter: Descriptor
     private var thread = pthread_t()
     private var running = false
     /// Syncs done, and the errno of the last one that failed (0 when none did since last read).
@@ -26,11 +28,9 @@ final class BackgroundSync: @unchecked Sendable {  // `thread` is set once in in
     private let lastError = Atomic<Int32>(0)
 
     init?() {
-        var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { return nil }
-        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        wakeReader = ends[0]
-        wakeWriter = ends[1]
+        guard let (reader, writer) = try? Descriptor.pipe() else { return nil }
+        wakeReader = reader
+        wakeWriter = writer
         let context = Unmanaged.passRetained(self).toOpaque()
         guard pthread_create(&thread, nil, { raw in
             let me = Unmanaged<BackgroundSync>.fromOpaque(raw!).takeRetainedValue()
@@ -38,29 +38,23 @@ final class BackgroundSync: @unchecked Sendable {  // `thread` is set once in in
             return nil
         }, context) == 0 else {
             Unmanaged<BackgroundSync>.fromOpaque(context).release()
-            close(wakeReader)
-            close(wakeWriter)
             return nil
         }
         running = true
-    }
-
-    deinit {
-        close(wakeReader)
-        close(wakeWriter)
     }
 
     /// Asks for `fsync(descriptor)` soon. Returns at once.
     func request(_ descriptor: Int32) {
         let copy = dup(descriptor)
         guard copy >= 0 else { return }
-        let replaced = state.withLock { state -> Int32 in
-            defer { state.pending = copy }
+        let newest = Descriptor(owning: copy)
+        let replaced = state.withLock { state -> Descriptor? in
+            defer { state.pending = newest }
             return state.pending
         }
-        if replaced >= 0 { close(replaced) }
+        _ = replaced  // closed here, outside the lock
         var byte: UInt8 = 1
-        _ = write(wakeWriter, &byte, 1)
+        _ = write(wakeWriter.rawValue, &byte, 1)
     }
 
     /// The errno of a failed sync since the last call, or nil.
@@ -75,24 +69,23 @@ final class BackgroundSync: @unchecked Sendable {  // `thread` is set once in in
         running = false
         state.withLock { $0.stopping = true }
         var byte: UInt8 = 1
-        _ = write(wakeWriter, &byte, 1)
+        _ = write(wakeWriter.rawValue, &byte, 1)
         pthread_join(thread, nil)
     }
 
     private func loop() {
         var drained = [UInt8](repeating: 0, count: 64)
         while true {
-            let (descriptor, stopping) = state.withLock { state -> (Int32, Bool) in
-                defer { state.pending = -1 }
+            let (pending, stopping) = state.withLock { state -> (Descriptor?, Bool) in
+                defer { state.pending = nil }
                 return (state.pending, state.stopping)
             }
-            if descriptor >= 0 {
-                if fsync(descriptor) != 0 { lastError.store(errno, ordering: .relaxed) }
-                close(descriptor)
+            if let pending {
+                if fsync(pending.rawValue) != 0 { lastError.store(errno, ordering: .relaxed) }
                 completed.add(1, ordering: .relaxed)
             }
             if stopping { return }
-            let count = read(wakeReader, &drained, drained.count)
+            let count = read(wakeReader.rawValue, &drained, drained.count)
             if count < 0, errno != EINTR { return }
         }
     }

@@ -1,3 +1,4 @@
+import AuditProtocol
 /// The fields auditd 3.0.9's ENRICHED format interprets, by name, and what each becomes.
 ///
 /// auditd (`src/auditd-event.c: format_enrich`) interprets five of auparse's field types: UID,
@@ -11,15 +12,6 @@ struct InterpretedField {
     let kind: Kind
     /// The name as written before the `=`, upper-cased as auditd writes it (`toupper` per byte).
     let label: StaticString
-
-    /// The field named by `name`'s bytes, or nil when auditd does not interpret that name.
-    static func named(_ name: UnsafeRawBufferPointer) -> InterpretedField? {
-        let count = name.count
-        guard count >= 2, count <= 9 else { return nil }
-        var key: UInt64 = 0
-        for index in 0..<min(count, 8) { key |= UInt64(name[index]) << (8 * UInt64(index)) }
-        return named(key: key, count: count, ninth: count == 9 ? name[8] : 0)
-    }
 
     /// The field whose name, `count` bytes long, starts with the 8 bytes packed in `key` (bytes
     /// past the name zero) and has `ninth` as its 9th byte.
@@ -73,16 +65,16 @@ struct InterpretedField {
 
     /// The field as a record of `type` has it (`auparse/interpret.c: auparse_interp_adjust_type`),
     /// nil when that record type keeps it uninterpreted. `name` is the field's name.
-    func adjusted(for type: UInt16, name: UnsafeRawBufferPointer) -> InterpretedField? {
+    func adjusted(for type: AuditMessageType, name: UnsafeRawBufferPointer) -> InterpretedField? {
         switch type {
-        case RecordType.execve:
+        case .execve:
             // Every EXECVE field named a… but argc is an argument: escaped, never enriched.
             return name[0] == UInt8(ascii: "a") ? nil : self
-        case RecordType.trustedApp:
+        case .trustedApp:
             return nil
-        case RecordType.avc, RecordType.netfilterPacket:
+        case .avc, .netfilterPacket:
             return kind == .socketAddress ? nil : self
-        case RecordType.addGroup, RecordType.groupManagement, RecordType.deleteGroup:
+        case .addGroup, .groupManagement, .deleteGroup:
             // `id` names a group in these records; it is the only two-letter name.
             return name.count == 2 ? .groupID : self
         default:
@@ -146,20 +138,4 @@ struct InterpretedField {
         static var inode_ui: UInt64 { 0x69755F65646F6E69 }  // "inode_ui"
         static var inode_gi: UInt64 { 0x69675F65646F6E69 }  // "inode_gi"
     }
-}
-
-
-/// The record types whose numbers the ENRICHED format needs (`linux/audit.h`, `libaudit.h`).
-enum RecordType {
-    static var userManagement: UInt16 { 1102 }
-    static var userAVC: UInt16 { 1107 }
-    static var addUser: UInt16 { 1114 }
-    static var deleteUser: UInt16 { 1115 }
-    static var addGroup: UInt16 { 1116 }
-    static var deleteGroup: UInt16 { 1117 }
-    static var trustedApp: UInt16 { 1121 }
-    static var groupManagement: UInt16 { 1132 }
-    static var execve: UInt16 { 1309 }
-    static var netfilterPacket: UInt16 { 1324 }
-    static var avc: UInt16 { 1400 }
 }

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -36,12 +37,6 @@ public enum LogFile {
         public let size: UInt64
         /// Whether this open created it.
         public let created: Bool
-    }
-
-    /// Makes sure the directory of `path` exists and is safe, then opens the file for appending.
-    public static func open(path: String, mode: mode_t = 0o600, directoryMode: mode_t = 0o700,
-                            sync: SyncFlags = .none) throws(AuditLogError) -> Int32 {
-        try open(path: path, mode: mode, group: nil, directoryMode: directoryMode, sync: sync).descriptor
     }
 
     /// Opens (or creates) the live log: directory checks, `O_EXCL` creation, mode and group.

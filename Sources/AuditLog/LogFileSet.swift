@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import AuditProtocol
 import CAudit
 
 /// The `type=NAME msg=` prefix of a line, for each message type, as auditd writes it.
@@ -17,7 +18,7 @@ public struct MessageTypeNames: Sendable {
         bytes.reserveCapacity(Self.tableSize * 24)
         offsets.reserveCapacity(Self.tableSize + 1)
         for type in 0..<Self.tableSize {
-            bytes.append(contentsOf: Self.makePrefix(UInt16(type)))
+            bytes.append(contentsOf: Self.makePrefix(AuditMessageType(UInt16(type))))
             offsets.append(Int32(bytes.count))
         }
         prefixBytes = bytes
@@ -25,26 +26,26 @@ public struct MessageTypeNames: Sendable {
     }
 
     /// libaudit's name for `type`, or `UNKNOWN[n]`.
-    public static func name(of type: UInt16) -> String {
-        if let name = CAudit_message_type_name(Int32(type)) { return String(cString: name) }
-        return "UNKNOWN[\(type)]"
+    public static func name(of type: AuditMessageType) -> String {
+        if let name = CAudit_message_type_name(Int32(type.rawValue)) { return String(cString: name) }
+        return "UNKNOWN[\(type.rawValue)]"
     }
 
     /// The type libaudit gives `name` (`SYSCALL`, `UNKNOWN[1335]`), as auparse reads a line's
     /// `type=` back; nil when it is no type.
-    public static func type(named name: String) -> UInt16? {
+    public static func type(named name: String) -> AuditMessageType? {
         let number = CAudit_message_type_number(name)
-        return number >= 0 && number <= Int32(UInt16.max) ? UInt16(number) : nil
+        return number >= 0 && number <= Int32(UInt16.max) ? AuditMessageType(UInt16(number)) : nil
     }
 
-    static func makePrefix(_ type: UInt16) -> [UInt8] {
+    static func makePrefix(_ type: AuditMessageType) -> [UInt8] {
         Array("type=\(name(of: type)) msg=".utf8)
     }
 
     /// Calls `body` with the prefix bytes for `type`.
-    public func withPrefix<R>(for type: UInt16, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if Int(type) < Self.tableSize {
-            return withCachedPrefix(Int(type), body)
+    public func withPrefix<R>(for type: AuditMessageType, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if Int(type.rawValue) < Self.tableSize {
+            return withCachedPrefix(Int(type.rawValue), body)
         }
         return Self.makePrefix(type).withUnsafeBytes(body)
     }

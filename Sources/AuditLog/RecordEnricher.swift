@@ -1,3 +1,5 @@
+import AuditSystem
+import AuditProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +48,7 @@ public final class RecordEnricher {
     ///     on every record, as auditd does.
     ///   - clock: milliseconds of a monotonic clock, for `missLifetime`.
     public convenience init(directory: any AccountDirectory = SystemAccountDirectory(), missLifetime: Int64 = 100,
-                clock: @escaping () -> Int64 = RecordEnricher.monotonicMilliseconds) {
+                clock: @escaping () -> Int64 = MonotonicClock.coarseMilliseconds) {
         self.init(directory: directory, missLifetime: missLifetime, clock: clock, skimsFields: true)
     }
 
@@ -59,15 +61,9 @@ public final class RecordEnricher {
 
     deinit { scratch.deallocate() }
 
-    public static func monotonicMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-
     /// Appends the interpretations of the RAW line that starts at `lineStart` and ends at the end
     /// of `buffer` (no newline yet). The caller made room for `maximumAddedLength` more bytes.
-    public func appendInterpretations(type: UInt16, lineStart: Int, to buffer: OutputBuffer) {
+    public func appendInterpretations(type: AuditMessageType, lineStart: Int, to buffer: OutputBuffer) {
         let rawLength = buffer.count - lineStart
         var left = Self.formatBufferLength - rawLength
         guard left > Self.minimumSpaceLeft else { return }
@@ -79,9 +75,9 @@ public final class RecordEnricher {
         // unless the record also makes auparse forget its cached names.
         guard !skimsFields || RecordFields.mayHoldInterpretedField(text) || Self.flushesNames(type) else { return }
         guard Self.hasTimestamp(text) else { return }
-        if type == RecordType.avc || type == RecordType.userAVC, RecordFields.isRefused(text, type: type) { return }
+        if type == .avc || type == .userAVC, RecordFields.isRefused(text, type: type) { return }
 
-        if type == RecordType.addUser || type == RecordType.addGroup { flushNames() }
+        if type == .addUser || type == .addGroup { flushNames() }
 
         var pairs = 0
         var fields = RecordFields(line: text, type: type, skims: skimsFields)
@@ -150,7 +146,7 @@ public final class RecordEnricher {
         }
 
         switch type {
-        case RecordType.userManagement, RecordType.deleteUser, RecordType.deleteGroup, RecordType.groupManagement:
+        case .userManagement, .deleteUser, .deleteGroup, .groupManagement:
             flushNames()
         default:
             break
@@ -158,10 +154,9 @@ public final class RecordEnricher {
     }
 
     /// Whether auparse forgets its cached names before or after reading a record of `type`.
-    private static func flushesNames(_ type: UInt16) -> Bool {
+    private static func flushesNames(_ type: AuditMessageType) -> Bool {
         switch type {
-        case RecordType.addUser, RecordType.addGroup, RecordType.userManagement, RecordType.deleteUser,
-             RecordType.deleteGroup, RecordType.groupManagement:
+        case .addUser, .addGroup, .userManagement, .deleteUser, .deleteGroup, .groupManagement:
             true
         default:
             false
@@ -399,7 +394,7 @@ struct RecordFacts {
     init() {}
 
     /// The facts of a whole record, read ahead.
-    init(_ line: UnsafeRawBufferPointer, type: UInt16, machines: MachineNames) {
+    init(_ line: UnsafeRawBufferPointer, type: AuditMessageType, machines: MachineNames) {
         var fields = RecordFields(line: line, type: type)
         while let field = fields.next() {
             let position = field.index - fields.offset

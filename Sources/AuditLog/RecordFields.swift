@@ -1,3 +1,4 @@
+import AuditProtocol
 /// The `name=value` fields of one RAW line, found as auparse 3.0.9 splits a record
 /// (`auparse/ellist.c: parse_up_record`), in place: no copies, no allocation.
 ///
@@ -51,10 +52,10 @@ struct RecordFields {
     /// Whether fields past the 6th position are skimmed (see above); false yields every field.
     private let skims: Bool
 
-    init(line: UnsafeRawBufferPointer, type: UInt16, skims: Bool = true) {
+    init(line: UnsafeRawBufferPointer, type: AuditMessageType, skims: Bool = true) {
         bytes = line.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) } ?? UnsafePointer(bitPattern: 1)!
         end = line.count
-        isAVC = type == RecordType.avc || type == RecordType.userAVC
+        isAVC = type == .avc || type == .userAVC
         self.skims = skims
     }
 
@@ -203,7 +204,7 @@ struct RecordFields {
 
     /// Whether auparse refuses the record: an AVC permission list too long for its buffer (the
     /// list is the 3rd field, so only the head of the line is read).
-    static func isRefused(_ line: UnsafeRawBufferPointer, type: UInt16) -> Bool {
+    static func isRefused(_ line: UnsafeRawBufferPointer, type: AuditMessageType) -> Bool {
         var fields = RecordFields(line: line, type: type)
         while let field = fields.next(), field.index - fields.offset < 4 {}
         return fields.failed

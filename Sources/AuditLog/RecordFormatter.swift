@@ -1,3 +1,4 @@
+import AuditProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,13 +32,13 @@ public struct RecordFormatter: Sendable {
 
     /// Appends the RAW line for one record. The caller has made room for
     /// `maximumLineLength(payloadLength:)` bytes.
-    public func appendRaw(type: UInt16, payload: UnsafeRawBufferPointer, to buffer: OutputBuffer) {
+    public func appendRaw(type: AuditMessageType, payload: UnsafeRawBufferPointer, to buffer: OutputBuffer) {
         appendRawText(type: type, payload: payload, to: buffer)
         buffer.append(byte: 0x0A)
     }
 
     /// Appends the RAW line without its newline, for the ENRICHED format to continue.
-    public func appendRawText(type: UInt16, payload: UnsafeRawBufferPointer, to buffer: OutputBuffer) {
+    public func appendRawText(type: AuditMessageType, payload: UnsafeRawBufferPointer, to buffer: OutputBuffer) {
         if !nodePrefix.isEmpty { buffer.append(nodePrefix) }
         names.withPrefix(for: type) { buffer.append($0) }
         appendPayload(payload, to: buffer)

@@ -35,8 +35,4 @@ public struct RotationPolicy: Sendable, Equatable {
         guard maxLogFileMiB > 0, action != .ignore else { return nil }
         return maxLogFileMiB * Self.mebibyte
     }
-
-    /// Whether the action ends the current file, so a write should stop at the line that
-    /// reaches the limit (the rest goes to the next file, or waits for `resume()`).
-    var endsFile: Bool { action == .rotate || action == .keepLogs || action == .suspend }
 }

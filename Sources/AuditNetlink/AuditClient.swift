@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 import Logging
 #if canImport(Glibc)
@@ -5,12 +6,14 @@ import Glibc
 #endif
 
 /// Talks to the kernel over one `AuditSocket`: sends requests, matches replies by sequence number,
-/// and hands every record that arrives, in the order it arrived, to the caller.
+/// and hands every record that arrives, in the order it arrived, to the one record handler.
 ///
 /// Replies are matched by type and sequence number, never by order: on a registered socket they
 /// arrive interleaved with records (an `AUDIT_GET` reply can follow held records). Records that
-/// arrive while a request waits are passed on at once, so nothing that follows the registration
-/// ACK is ever set aside or dropped.
+/// arrive while a request waits for its answer are kept, in arrival order, and handed on only
+/// after the request (`handleDeferredRecords()`, or the next `receiveAvailable()`): what the
+/// handler does with them (a write, a rotation, a disk action) never runs in the middle of a
+/// request, and nothing that follows the registration ACK is set aside or dropped.
 public final class AuditClient {
     public let socket: AuditSocket
     public private(set) var counters = ReceiveCounters()
@@ -19,6 +22,12 @@ public final class AuditClient {
     private var nextSequence: UInt32 = 1
     /// Replies for requests still waiting, by sequence number. Control traffic only: small and rare.
     private var replies: [UInt32: [AuditReply]] = [:]
+    /// Where records go; nil until given (a client that only asks questions drops them).
+    private var recordHandler: RecordHandler?
+    /// Whether a request waits for its answer: records are deferred meanwhile.
+    private var requestInFlight = false
+    /// Records that arrived while a request waited, oldest first.
+    private var deferred = DeferredRecords()
 
     public init(socket: AuditSocket, batch: ReceiveBatch = ReceiveBatch(), logger: Logger) {
         self.socket = socket
@@ -26,38 +35,62 @@ public final class AuditClient {
         self.logger = logger
     }
 
+    /// Gives the client the one handler of every record it receives. Given once, before the first receive.
+    public func handleRecords(with handler: @escaping RecordHandler) {
+        precondition(recordHandler == nil, "the record handler is given once")
+        recordHandler = handler
+    }
+
+    /// Hands the records that arrived while requests waited for their answers to the handler, in
+    /// arrival order. The next `receiveAvailable()` does it first too; the record loop calls it
+    /// right after each request, so they are written before what the request's caller does next.
+    public func handleDeferredRecords() {
+        guard !deferred.isEmpty, !requestInFlight else { return }
+        if let recordHandler { deferred.forEach(recordHandler) }
+        deferred.removeAll()
+    }
+
+    /// Records waiting to be handed on after a request.
+    public var deferredRecordCount: Int { deferred.count }
+
     // MARK: - Requests
 
     /// Asks for the kernel's audit status.
-    public func status(timeout: Duration = .seconds(5), onRecord: RecordHandler) throws(AuditClientError) -> AuditStatus {
-        let reply = try transact(.getStatus, wantsAck: false, expecting: .getStatus, timeout: timeout, onRecord: onRecord)
+    public func status(timeout: Duration = .seconds(5)) throws(AuditClientError) -> AuditStatus {
+        let reply = try transact(.getStatus, wantsAck: false, expecting: .getStatus, timeout: timeout)
         return try reply.decode(for: .getStatus) { raw throws(AuditProtocolError) in try AuditStatus(decoding: raw) }
     }
 
     /// Changes the fields of `status` named by its mask, and waits for the kernel's ACK.
-    public func set(_ status: AuditStatus, timeout: Duration = .seconds(5), onRecord: RecordHandler) throws(AuditClientError) {
-        _ = try transact(.setStatus, wantsAck: true, payload: status.encoded(), timeout: timeout, onRecord: onRecord)
+    public func set(_ status: AuditStatus, timeout: Duration = .seconds(5)) throws(AuditClientError) {
+        _ = try transact(.setStatus, wantsAck: true, payload: status.encoded(), timeout: timeout)
     }
 
     /// Asks who last signalled the daemon (`AUDIT_SIGNAL_INFO`).
-    public func signalInfo(timeout: Duration = .seconds(3), onRecord: RecordHandler) throws(AuditClientError) -> SignalInfo {
-        let reply = try transact(.signalInfo, wantsAck: false, expecting: .signalInfo, timeout: timeout, onRecord: onRecord)
+    public func signalInfo(timeout: Duration = .seconds(3)) throws(AuditClientError) -> SignalInfo {
+        let reply = try transact(.signalInfo, wantsAck: false, expecting: .signalInfo, timeout: timeout)
         return try reply.decode(for: .signalInfo) { raw throws(AuditProtocolError) in try SignalInfo(decoding: raw) }
     }
 
     /// Sends a request and receives until its answer comes: a reply of type `expecting`, or the
-    /// `NLMSG_ERROR` that ACKs or refuses it. Records that arrive meanwhile go to `onRecord`.
+    /// `NLMSG_ERROR` that ACKs or refuses it. Records that arrive meanwhile are deferred: the
+    /// handler gets them after the request, never during it.
     @discardableResult
     public func transact(
         _ type: AuditMessageType, wantsAck: Bool, payload: [UInt8] = [], expecting: AuditMessageType? = nil,
-        timeout: Duration, onRecord: RecordHandler
+        timeout: Duration
     ) throws(AuditClientError) -> AuditReply {
+        precondition(!requestInFlight, "one request at a time")
         let request = NetlinkRequest(type: type, sequence: takeSequence(), wantsAck: wantsAck, payload: payload)
         replies[request.sequence] = []
-        defer { replies[request.sequence] = nil }
+        requestInFlight = true
+        defer {
+            replies[request.sequence] = nil
+            requestInFlight = false
+        }
         do { try socket.send(request.bytes) } catch { throw .system(error) }
 
-        let deadline = MonotonicClock.now() + timeout.milliseconds
+        let deadline = MonotonicClock.milliseconds() + timeout.milliseconds
         while true {
             for reply in replies[request.sequence] ?? [] {
                 if reply.header.type == .error {
@@ -71,11 +104,11 @@ public final class AuditClient {
                 }
             }
             replies[request.sequence] = []
-            let left = deadline - MonotonicClock.now()
+            let left = deadline - MonotonicClock.milliseconds()
             guard left > 0 else { throw .timedOut(request: type, after: timeout) }
             do {
                 _ = try socket.waitReadable(timeoutMilliseconds: Int32(clamping: left))
-                _ = try receiveAvailable(onRecord: onRecord)
+                _ = try receiveBatch()
             } catch {
                 throw .system(error)
             }
@@ -93,13 +126,19 @@ public final class AuditClient {
     /// during the call.
     public typealias RecordHandler = (AuditMessageType, UnsafeRawBufferPointer) -> Void
 
-    /// Reads one batch of waiting datagrams without blocking and dispatches each: records to
-    /// `onRecord`, replies to the requests waiting for them, everything else counted and reported.
-    public func receiveAvailable(onRecord: RecordHandler) throws(SystemCallError) -> AuditSocket.ReceiveResult {
+    /// Reads one batch of waiting datagrams without blocking and dispatches each: records to the
+    /// handler (after any deferred during a request), replies to the requests waiting for them,
+    /// everything else counted and reported.
+    public func receiveAvailable() throws(SystemCallError) -> AuditSocket.ReceiveResult {
+        handleDeferredRecords()
+        return try receiveBatch()
+    }
+
+    private func receiveBatch() throws(SystemCallError) -> AuditSocket.ReceiveResult {
         let result = try socket.receive(into: batch)
         switch result {
         case let .received(count):
-            for index in 0..<count { dispatch(index, onRecord: onRecord) }
+            for index in 0..<count { dispatch(index) }
         case .overrun:
             counters.overruns += 1
             if WarningLimiter.shouldReport(occurrence: counters.overruns) {
@@ -114,7 +153,7 @@ public final class AuditClient {
     }
 
     @inline(__always)
-    private func dispatch(_ index: Int, onRecord: RecordHandler) {
+    private func dispatch(_ index: Int) {
         counters.datagrams += 1
         let bytes = batch.bytes(at: index)
         guard socket.acceptsSender(hasNetlinkAddress: batch.hasNetlinkSender(at: index), portID: batch.sender(at: index)) else {
@@ -132,9 +171,21 @@ public final class AuditClient {
             counters.records += 1
             if lengthMismatch { noteLengthMismatch(type: type, bytes: bytes) }
             if batch.isTruncated(at: index) { noteTruncated(type: type) }
-            onRecord(type, payload)
-        case .notLogged:
+            if requestInFlight {
+                if recordHandler != nil { deferred.append(type: type, payload: payload) }
+            } else {
+                recordHandler?(type, payload)
+            }
+        case let .notLogged(type, payload):
             counters.notLogged += 1
+            // The end of an event is not logged, but plugins get it (auditd's realtime interface):
+            // the handler takes it, and knows by its type that the log does not.
+            guard type == .endOfEvent else { return }
+            if requestInFlight {
+                if recordHandler != nil { deferred.append(type: type, payload: payload) }
+            } else {
+                recordHandler?(type, payload)
+            }
         case let .reply(header, payload):
             counters.replies += 1
             if replies[header.sequence] != nil {
@@ -202,7 +253,7 @@ public enum AuditClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .refused(request, code):
-            "the kernel refused \(requestName(request)): \(String(cString: strerror(code))) (errno \(code))"
+            "the kernel refused \(requestName(request)): \(Errno(code).description) (errno \(code))"
         case let .timedOut(request, after):
             "no answer from the kernel to \(requestName(request)) within \(after)"
         case let .badReply(request, error):
@@ -219,22 +270,5 @@ private func requestName(_ type: AuditMessageType) -> String {
     case .setStatus: "AUDIT_SET"
     case .signalInfo: "AUDIT_SIGNAL_INFO"
     default: "request type \(type.rawValue)"
-    }
-}
-
-/// Milliseconds on `CLOCK_MONOTONIC`, for deadlines.
-public enum MonotonicClock {
-    public static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    public var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

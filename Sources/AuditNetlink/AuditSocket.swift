@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 import CAudit
 #if canImport(Glibc)
@@ -68,7 +69,10 @@ public final class AuditSocket: Sendable {
         guard type == Int32(SOCK_SEQPACKET.rawValue) else {
             throw SystemCallError("getsockopt", errno: ENOTSOCK, subject: "descriptor \(descriptor) is not a SOCK_SEQPACKET socket")
         }
-        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+        // Not passed on to what the daemon runs (a disk action's program).
+        guard fcntl(descriptor, F_SETFD, FD_CLOEXEC) == 0 else {
+            throw SystemCallError("fcntl(F_SETFD)", errno: errno, subject: "inherited descriptor \(descriptor)")
+        }
         return AuditSocket(descriptor: descriptor, kind: .pair)
     }
 
@@ -118,28 +122,27 @@ public final class AuditSocket: Sendable {
     public func waitReadable(timeoutMilliseconds: Int32, alsoWatching other: Int32? = nil)
         throws(SystemCallError) -> (socket: Bool, other: Bool)
     {
+        try waitReadable(timeoutNanoseconds: timeoutMilliseconds < 0 ? -1 : Int64(timeoutMilliseconds) * 1_000_000,
+                         alsoWatching: other)
+    }
+
+    /// As `waitReadable(timeoutMilliseconds:alsoWatching:)`, to the nanosecond (`ppoll`): the
+    /// record loop waits for fractions of a millisecond.
+    public func waitReadable(timeoutNanoseconds: Int64, alsoWatching other: Int32? = nil)
+        throws(SystemCallError) -> (socket: Bool, other: Bool)
+    {
         // A tuple, not an array: the record loop polls once per batch and must not allocate.
         var fds = (pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: other ?? -1, events: Int16(POLLIN), revents: 0))
         let count: nfds_t = other == nil ? 1 : 2
         let ready = withUnsafeMutableBytes(of: &fds) { raw in
-            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), count, timeoutMilliseconds)
+            CAudit_poll_nanoseconds(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), UInt(count), timeoutNanoseconds)
         }
         if ready < 0 {
             if errno == EINTR { return (false, false) }
-            throw SystemCallError("poll", errno: errno)
+            throw SystemCallError("ppoll", errno: errno)
         }
         let readable = Int16(POLLIN | POLLERR | POLLHUP)
         return (fds.0.revents & readable != 0, other != nil && fds.1.revents & readable != 0)
-    }
-}
-
-/// Calls `body` again while it fails with `EINTR`.
-@inlinable
-func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> T {
-    while true {
-        let result = body()
-        if result < 0 && errno == EINTR { continue }
-        return result
     }
 }

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditProtocol
 import CAudit
 #if canImport(Glibc)

@@ -1,5 +1,7 @@
-/// What the receive path has seen, by kind. Every datagram lands in exactly one of the counts
-/// after `datagrams`, so nothing is dropped without a number to show for it.
+/// What the receive path has seen, by kind. Every datagram lands in exactly one of `records`,
+/// `notLogged`, `replies`, `refusedSenders` and `malformed`, so nothing is dropped without a
+/// number to show for it; `lengthMismatches` and `truncated` count records again, and `overruns`
+/// counts the socket's reports, not datagrams.
 public struct ReceiveCounters: Hashable, Sendable {
     /// Datagrams read from the socket.
     public var datagrams: UInt64 = 0

@@ -1,7 +1,7 @@
 /// An audit netlink message type: a request, a reply, or a record the kernel produced.
 ///
-/// The values mirror `<linux/netlink.h>` and `<linux/audit.h>`; `CAuditTests` pins them to the
-/// headers. Names for log lines (`SYSCALL`, `PATH`, ...) come from libaudit, not from here.
+/// The values mirror `<linux/netlink.h>` and `<linux/audit.h>`; `HeaderConstantsTests`
+/// (AuditProtocolTests) pins them to the headers. Names for log lines (`SYSCALL`, `PATH`, ...) come from libaudit, not from here.
 public struct AuditMessageType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
@@ -33,6 +33,22 @@ public struct AuditMessageType: RawRepresentable, Hashable, Sendable, CustomStri
 
     /// `AUDIT_USER`: a user-space message (`auditctl -m`).
     public static var user: Self { .init(1005) }
+    /// `AUDIT_USER_MGMT`: a user-space account change (ENRICHED forgets cached names after it).
+    public static var userManagement: Self { .init(1102) }
+    /// `AUDIT_USER_AVC`: a user-space SELinux decision.
+    public static var userAVC: Self { .init(1107) }
+    /// `AUDIT_ADD_USER`.
+    public static var addUser: Self { .init(1114) }
+    /// `AUDIT_DEL_USER`.
+    public static var deleteUser: Self { .init(1115) }
+    /// `AUDIT_ADD_GROUP`.
+    public static var addGroup: Self { .init(1116) }
+    /// `AUDIT_DEL_GROUP`.
+    public static var deleteGroup: Self { .init(1117) }
+    /// `AUDIT_TRUSTED_APP`.
+    public static var trustedApp: Self { .init(1121) }
+    /// `AUDIT_GRP_MGMT`.
+    public static var groupManagement: Self { .init(1132) }
     /// `AUDIT_DAEMON_START`; daemon records are written by the daemon, never sent by the kernel.
     public static var daemonStart: Self { .init(1200) }
     /// `AUDIT_DAEMON_END`: the daemon stopped (SIGTERM), with who asked.
@@ -49,12 +65,18 @@ public struct AuditMessageType: RawRepresentable, Hashable, Sendable, CustomStri
     public static var syscall: Self { .init(1300) }
     /// `AUDIT_CONFIG_CHANGE`: among others, the kernel's note that a daemon registered.
     public static var configChange: Self { .init(1305) }
+    /// `AUDIT_EXECVE`: a program's arguments.
+    public static var execve: Self { .init(1309) }
     /// `AUDIT_EOE`: end of a multi-record event. For real-time readers; never written to disk.
     public static var endOfEvent: Self { .init(1320) }
+    /// `AUDIT_NETFILTER_PKT`.
+    public static var netfilterPacket: Self { .init(1324) }
     /// `AUDIT_PROCTITLE`.
     public static var processTitle: Self { .init(1327) }
     /// `AUDIT_REPLACE`: the kernel's probe of whether the registered daemon is alive.
     public static var replace: Self { .init(1329) }
+    /// `AUDIT_AVC`: an SELinux decision.
+    public static var avc: Self { .init(1400) }
     /// `AUDIT_KERNEL`: the kernel's first record at boot (`state=initialized`).
     public static var kernel: Self { .init(2000) }
 }

@@ -14,8 +14,9 @@ public enum Datagram {
         /// A record to log. `lengthMismatch` is true when `nlmsg_len` matched neither framing; the
         /// payload then comes from the datagram's length, which is what the kernel really sent.
         case record(type: AuditMessageType, payload: UnsafeRawBufferPointer, lengthMismatch: Bool)
-        /// A message auditd never logs: `EOE`, `AUDIT_REPLACE`, daemon types.
-        case notLogged(type: AuditMessageType)
+        /// A message auditd never logs: `EOE`, `AUDIT_REPLACE`, daemon types. Its bytes after the
+        /// header, which auditd still hands its plugins for `EOE`.
+        case notLogged(type: AuditMessageType, payload: UnsafeRawBufferPointer)
         /// A reply to a request, to be matched by type and sequence number.
         case reply(header: NetlinkHeader, payload: UnsafeRawBufferPointer)
         /// Bytes that are not a message at all.
@@ -62,7 +63,7 @@ public enum Datagram {
             }
             return .reply(header: header, payload: UnsafeRawBufferPointer(rebasing: bytes[headerSize..<Int(declared)]))
         }
-        guard type.isLogged else { return .notLogged(type: type) }
+        guard type.isLogged else { return .notLogged(type: type, payload: UnsafeRawBufferPointer(rebasing: bytes[headerSize...])) }
 
         let payloadLength = bytes.count - headerSize
         guard payloadLength > 0 else { return .malformed(.emptyRecord(type: type)) }

@@ -77,6 +77,12 @@ const char *CAudit_message_type_name(int type) {
     return audit_msg_type_to_name(type);
 }
 
+int CAudit_poll_nanoseconds(struct pollfd *fds, unsigned long count, int64_t timeout_ns) {
+    if (timeout_ns < 0) return ppoll(fds, (nfds_t)count, NULL, NULL);
+    struct timespec limit = {.tv_sec = (time_t)(timeout_ns / 1000000000), .tv_nsec = (long)(timeout_ns % 1000000000)};
+    return ppoll(fds, (nfds_t)count, &limit, NULL);
+}
+
 int CAudit_pidfd_open(pid_t pid) {
 #ifdef SYS_pidfd_open
     return (int)syscall(SYS_pidfd_open, pid, 0);
@@ -117,4 +123,8 @@ int CAudit_last_direct_machine(void) {
 
 const char *CAudit_system_call_name(int number, int machine) {
     return audit_syscall_to_name(number, machine);
+}
+
+int CAudit_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }

@@ -18,7 +18,8 @@ public struct AuditRule: Sendable {
 
     /// SYSCALL lines of this rule in `path`, counted by grep (the file may be big, gone or immutable).
     public func syscallLines(in path: String) -> Int {
-        let counted = try? shell("/bin/grep", ["-c", "^type=SYSCALL .* key=\"\(key)\"$", path])
+        // No end anchor: an ENRICHED line goes on after the key (0x1D, then the interpretations).
+        let counted = try? shell("/bin/grep", ["-c", "^type=SYSCALL .* key=\"\(key)\"", path])
         return Int(counted?.output.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     }
 }

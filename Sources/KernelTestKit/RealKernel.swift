@@ -50,7 +50,7 @@ public enum RealKernel {
     /// The kernel's audit status, from a socket of the test's own.
     public static func status() throws -> AuditStatus {
         let client = AuditClient(socket: try AuditSocket.kernel(), logger: Logger(label: "RealKernel"))
-        return try client.status { _, _ in }
+        return try client.status()
     }
 
     /// Runs `auditctl` with `arguments`; throws with its output when it fails.

@@ -1,8 +1,6 @@
 import ArgumentParser
+import AuditControl
 import AuditDaemon
-import AuditNetlink
-import AuditProtocol
-import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,58 +12,15 @@ struct KernelOptions: ParsableArguments {
         valueName: "fd", visibility: .hidden))
     var kernelDescriptor: Int32?
 
-    /// A client on the kernel's audit socket (or the test's fake kernel).
-    func client() throws -> AuditClient {
-        let logger = Logger(label: "swift-auditd")
-        do throws(SystemCallError) {
-            let socket: AuditSocket
-            if let kernelDescriptor {
-                socket = try AuditSocket.inherited(descriptor: kernelDescriptor)
-            } else {
-                socket = try AuditSocket.kernel()
-            }
-            return AuditClient(socket: socket, logger: logger)
-        } catch {
-            throw Failure("cannot open the kernel's audit socket: \(error)", status: error.errno == EPERM ? 4 : 1)
-        }
-    }
-
-    /// The daemon the kernel has registered; a clear failure when there is none.
-    func registeredDaemon(_ client: AuditClient) throws -> RegisteredDaemon {
-        let daemon: RegisteredDaemon?
-        do {
-            daemon = try RegisteredDaemon.find(client: client)
-        } catch {
-            throw Failure.kernel(error, doing: "ask the kernel which audit daemon is registered (AUDIT_GET)")
-        }
-        guard let daemon else { throw Failure("no audit daemon is registered with the kernel", status: 1) }
-        return daemon
-    }
-}
-
-/// A failure a control command reports on standard error, with its exit status.
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    let status: Int32
-    init(_ description: String, status: Int32) {
-        self.description = description
-        self.status = status
-    }
-
-    static func kernel(_ error: AuditClientError, doing what: String) -> Failure {
-        if case let .refused(_, code) = error, code == EPERM || code == EACCES || code == ECONNREFUSED {
-            return Failure("not allowed to \(what): this needs root (CAP_AUDIT_CONTROL) in the initial namespaces", status: 4)
-        }
-        return Failure("cannot \(what): \(error)", status: 1)
-    }
+    func control() throws(ControlFailure) -> ControlClient { try ControlClient(kernelDescriptor: kernelDescriptor) }
 }
 
 extension ParsableCommand {
-    /// Runs `body`; a `Failure` is printed and becomes the exit status.
+    /// Runs `body`; a `ControlFailure` is printed and becomes the exit status.
     func reporting(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let failure as Failure {
+        } catch let failure as ControlFailure {
             StandardError.write("swift-auditd: \(failure.description)\n")
             throw ExitCode(failure.status)
         }
@@ -83,16 +38,8 @@ protocol SignalCommand: ParsableCommand {
 extension SignalCommand {
     @discardableResult
     func signalRegisteredDaemon() throws -> RegisteredDaemon {
-        let client = try kernel.client()
-        let daemon = try kernel.registeredDaemon(client)
-        do {
-            try daemon.send(Self.signal)
-        } catch {
-            throw Failure("cannot send \(Self.signalName) to \(daemon.description): \(error)",
-                          status: error.errno == EPERM ? 4 : 1)
-        }
-        let note = daemon.isSwiftAuditd ? "" : " (the registered daemon is not a swift-auditd)"
-        print("sent \(Self.signalName) to \(daemon.description)\(note)")
+        let (daemon, said) = try kernel.control().signal(Self.signal, named: Self.signalName)
+        print(said)
         return daemon
     }
 
@@ -153,7 +100,7 @@ struct Stop: SignalCommand {
         try reporting {
             let daemon = try signalRegisteredDaemon()
             guard daemon.waitForExit(timeoutMilliseconds: timeout == 0 ? -1 : timeout * 1000) else {
-                throw Failure("\(daemon.description) is still running after \(timeout) s", status: 1)
+                throw ControlFailure("\(daemon.description) is still running after \(timeout) s", status: 1)
             }
             print("\(daemon.description) has exited")
         }
@@ -181,42 +128,9 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let client = try kernel.client()
-            let status: AuditStatus
-            do throws(AuditClientError) {
-                status = try client.status { _, _ in }
-            } catch {
-                throw Failure.kernel(error, doing: "ask the kernel for its audit status (AUDIT_GET)")
-            }
-            let directory = RunDirectory(runDirectory)
-            var daemon: StatusText.Daemon?
-            var report: DaemonStateReport?
-            if status.pid != 0 {
-                let registered = RegisteredDaemon(pid: Int32(bitPattern: status.pid))
-                daemon = StatusText.Daemon(pid: registered.pid, description: registered.description,
-                                           isSwiftAuditd: registered.isSwiftAuditd)
-                if registered.isSwiftAuditd {
-                    report = freshReport(from: registered, in: directory)
-                }
-            }
-            print(StatusText.render(kernel: status, daemon: daemon, report: report, stateFile: directory.stateFile,
-                                    now: DaemonRecordStamper.wallClock().seconds), terminator: "")
-            if daemon?.isSwiftAuditd != true { throw ExitCode(3) }
+            let (text, running) = try kernel.control().status(runDirectory: runDirectory)
+            print(text, terminator: "")
+            if !running { throw ExitCode(3) }
         }
-    }
-
-    /// Asks the daemon for a new report (SIGCONT) and waits up to 2 s for it; the last one otherwise.
-    func freshReport(from daemon: RegisteredDaemon, in directory: RunDirectory) -> DaemonStateReport? {
-        let before = directory.readState()
-        guard (try? daemon.send(SIGCONT)) != nil else { return before }
-        let deadline = MonotonicClock.now() + 2000
-        while MonotonicClock.now() < deadline {
-            if let report = directory.readState(), report.pid == daemon.pid,
-               report.sequence > (before?.pid == daemon.pid ? before!.sequence : 0) {
-                return report
-            }
-            usleep(20_000)
-        }
-        return directory.readState()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditControl
 import AuditDaemon
 import AuditEvents
 import AuditFollow
@@ -10,8 +11,8 @@ struct Follow: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the log as events: the rotated files, then the live one as it grows.",
         discussion: """
-            Reads FILE.N … FILE.1 and FILE in order, groups their records into events by their \
-            audit(…) stamp (an event ends on its last record, as auditd's tools decide, or \
+            Reads FILE.N ... FILE.1 and FILE in order, groups their records into events by their \
+            audit(SEC.MS:SERIAL) stamp (an event ends on its last record, as auditd's tools decide, or \
             end_of_event_timeout seconds after its last record), and prints the events that match \
             every filter given. Without --no-follow it then follows FILE as the daemon writes it, \
             across rotations, until interrupted. FILE is log_file from auditd.conf unless given.
@@ -48,18 +49,18 @@ struct Follow: ParsableCommand {
     func run() throws {
         try reporting {
             guard let format = EventFormat(rawValue: format) else {
-                throw Failure("--format must be lines, interpreted or json, not '\(format)'", status: 2)
+                throw ControlFailure("--format must be lines, interpreted or json, not '\(format)'", status: 2)
             }
             var filter = EventFilter(keys: keys.map { Array($0.utf8) })
             for name in types {
                 guard let number = MessageTypeNames.number(named: name) else {
-                    throw Failure("--type \(name): not a message type libaudit knows (try SYSCALL, PATH, USER_LOGIN)", status: 2)
+                    throw ControlFailure("--type \(name): not a message type libaudit knows (try SYSCALL, PATH, USER_LOGIN)", status: 2)
                 }
                 filter.types.append(number)
             }
             if let since {
                 guard let second = SinceTime.parse(since) else {
-                    throw Failure("--since \(since): not a time (now, recent, today, yesterday, this-week, a Unix time, or YYYY-MM-DD HH:MM:SS)", status: 2)
+                    throw ControlFailure("--since \(since): not a time (now, recent, today, yesterday, this-week, a Unix time, or YYYY-MM-DD HH:MM:SS)", status: 2)
                 }
                 filter.since = second
             }
@@ -89,7 +90,7 @@ struct Follow: ParsableCommand {
             if outcome.counters.evictedEvents > 0 || outcome.counters.oversizedEvents > 0 {
                 StandardError.write("swift-auditd follow: \(outcome.counters.evictedEvents) events ended early because too many were open at once, \(outcome.counters.oversizedEvents) because they grew too large\n")
             }
-            if outcome.outputFailed { throw Failure("cannot write to standard output: \(String(cString: strerror(errno)))", status: 1) }
+            if outcome.outputFailed { throw ControlFailure("cannot write to standard output: \(String(cString: strerror(errno)))", status: 1) }
         }
     }
 }

@@ -1,7 +1,9 @@
 import AuditDaemon
+import AuditDispatch
 import AuditLog
 import AuditTestKit
 import Foundation
+import RemoteProtocol
 import Testing
 
 /// auditd.conf read as auditd 3.0.9 reads it (src/auditd-config.c: `load_config`, `nv_split`,
@@ -43,13 +45,17 @@ import Testing
         #expect(configuration.diskFullAction == .suspend && configuration.diskErrorAction == .suspend)
         #expect(configuration.endOfEventTimeout == 2)
         #expect(configuration.unsupported["tcp_listen_queue"] == "5")
-        #expect(configuration.unsupported["plugin_dir"] == "/etc/audit/plugins.d")
+        #expect(configuration.dispatcher.pluginDirectory == "/etc/audit/plugins.d")
+        #expect(configuration.dispatcher.queueDepth == 2000 && configuration.dispatcher.overflowAction == .syslog)
+        #expect(configuration.dispatcher.maxRestarts == 10)
         #expect(configuration.unsupported["transport"] == "TCP")
+        var remote = RemoteListenerSettings()
+        remote.krb5Principal = "auditd"
+        #expect(configuration.remote == remote, "Debian's listener keywords are auditd's defaults, the listener off")
         let unsupported = notes.filter { $0.contains("not supported by swift-auditd") }
         #expect(unsupported.count == 1, "reported once: \(notes)")
         for keyword in ["verify_email", "action_mail_acct", "use_libwrap", "tcp_listen_queue", "tcp_max_per_addr",
-                        "tcp_client_max_idle", "transport", "krb5_principal", "distribute_network", "q_depth",
-                        "overflow_action", "max_restarts", "plugin_dir"] {
+                        "tcp_client_max_idle", "transport", "krb5_principal", "distribute_network"] {
             #expect(unsupported.first?.contains("\(keyword) (line") == true, "\(keyword) is named")
         }
         #expect(notes.count == 1, "nothing else to say about Debian's file: \(notes)")
@@ -165,6 +171,45 @@ import Testing
         #expect(failure("tcp_client_ports = 2000-1000\n") == "/etc/audit/auditd.conf:1: Error - converted range (2000-1000) is reversed - line 1")
         #expect(failure("q_depth = 100000\n") == "/etc/audit/auditd.conf:1: q_depth must be 99999 or less")
         #expect(failure("action_mail_acct = root@localhost\n") == "/etc/audit/auditd.conf:1: email: root@localhost should have . after @")
+    }
+
+    @Test func listenerKeywordsAreTypedValues() throws {
+        let (configuration, _) = try parse("""
+            tcp_listen_port = 60
+            tcp_listen_queue = 64
+            tcp_max_per_addr = 3
+            use_libwrap = no
+            tcp_client_ports = 1024-65535
+            tcp_client_max_idle = 30
+            transport = tcp
+            krb5_principal = auditd/central
+            krb5_key_file = /etc/audit/audit.key
+            distribute_network = yes
+
+            """)
+        let remote = configuration.remote
+        #expect(remote.port == 60 && remote.listenQueue == 64 && remote.maxPerAddress == 3 && !remote.useLibwrap)
+        #expect(remote.clientPorts == 1024...65535 && remote.clientMaxIdle == 30 && remote.transport == .tcp)
+        #expect(remote.krb5Principal == "auditd/central" && remote.krb5KeyFile == "/etc/audit/audit.key")
+        #expect(remote.distributeNetwork && remote.startupProblem == nil)
+        #expect(try parse("tcp_client_ports = 60\n").0.remote.clientPorts == 60...60)
+        #expect(try parse("enable_krb5 = yes\ntcp_listen_port = 60\n").0.remote.startupProblem?.contains("KRB5") == true)
+        #expect(try parse("transport = KRB5\n").0.remote.transport == .krb5)
+    }
+
+    @Test func listenerKeywordsAreCheckedAsAuditdChecksThem() {
+        #expect(failure("tcp_listen_port = 0\n") == "/etc/audit/auditd.conf:1: Error - converted number (0) is too small - line 1")
+        #expect(failure("tcp_listen_queue = 65536\n") == "/etc/audit/auditd.conf:1: Error - converted number (65536) is too large - line 1")
+        #expect(failure("tcp_max_per_addr = 1025\n") == "/etc/audit/auditd.conf:1: Error - converted number (1025) is too large - line 1")
+        #expect(failure("tcp_max_per_addr = x\n") == "/etc/audit/auditd.conf:1: Value x should only be numbers - line 1")
+        #expect(failure("tcp_client_ports = 1-70000\n") == "/etc/audit/auditd.conf:1: Error - converted number (70000) is too large - line 1")
+        #expect(failure("tcp_client_ports = -5\n")
+            == "/etc/audit/auditd.conf:1: Value -5 should only be numbers, or two numbers separated by a dash - line 1")
+        #expect(failure("tcp_client_max_idle = 2147483648\n")
+            == "/etc/audit/auditd.conf:1: Error - converted number (2147483648) is too large - line 1")
+        #expect(failure("use_libwrap = maybe\n") == "/etc/audit/auditd.conf:1: Option maybe not found - line 1")
+        #expect(failure("transport = udp\n") == "/etc/audit/auditd.conf:1: Option udp not found - line 1")
+        #expect(failure("distribute_network = 1\n") == "/etc/audit/auditd.conf:1: Option 1 not found - line 1")
     }
 
     @Test func actionsWithAProgramAndPercentagesAreRead() throws {

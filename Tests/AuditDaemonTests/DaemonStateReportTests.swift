@@ -1,3 +1,4 @@
+import AuditControl
 import AuditDaemon
 import Testing
 

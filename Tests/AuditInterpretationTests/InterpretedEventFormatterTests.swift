@@ -87,6 +87,11 @@ func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> String {
         // ENRICHED with an unknown name: interpreted again from the number
         "type=SYSCALL msg=audit(1700000000.900:18): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=0 ppid=1 pid=2 auid=5555 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm=\"sh\" exe=\"/bin/sh\" key=(null)\u{1D}ARCH=x86_64 SYSCALL=execve AUID=\"unknown(5555)\" UID=\"root\" GID=\"root\" EUID=\"root\" SUID=\"root\" FSUID=\"root\" EGID=\"root\" SGID=\"root\" FSGID=\"root\"",
         "type=PROCTITLE msg=audit(1700000000.900:18): proctitle=7368",
+        // a2 of open is a mode only when a1 has O_CREAT: ausearch reads a0 and a1 off the record first
+        "type=SYSCALL msg=audit(1700000001.000:19): arch=c000003e syscall=2 success=yes exit=3 a0=7ffd0000 a1=241 a2=1b6 a3=0 items=1 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm=\"touch\" exe=\"/bin/touch\" key=(null)",
+        "type=PROCTITLE msg=audit(1700000001.000:19): proctitle=746F756368",
+        "type=SYSCALL msg=audit(1700000001.100:20): arch=c000003e syscall=2 success=yes exit=3 a0=7ffd0000 a1=0 a2=1b6 a3=0 items=1 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=3 comm=\"cat\" exe=\"/bin/cat\" key=(null)",
+        "type=PROCTITLE msg=audit(1700000001.100:20): proctitle=636174",
     ]
 
     @Test func cornersOfTheFieldWalkPrintAsAusearchPrintsThem() throws {

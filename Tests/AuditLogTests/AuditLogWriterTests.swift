@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditLog
 import AuditTestKit
 import Foundation
@@ -5,7 +6,7 @@ import Testing
 
 @Suite struct AuditLogWriterTests {
     func append(_ writer: AuditLogWriter, _ type: UInt16, _ text: String) {
-        Array(text.utf8).withUnsafeBytes { writer.append(type: type, payload: $0) }
+        Array(text.utf8).withUnsafeBytes { writer.append(type: AuditMessageType(type), payload: $0) }
     }
 
     @Test func createsTheLogPrivateInAPrivateDirectory() throws {

@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditLog
 import AuditTestKit
 import AuditdGoldenLogs
@@ -21,8 +22,8 @@ import Testing
             formatters[key] = formatter
             buffer.consume(buffer.count)
             record.payload.withUnsafeBytes { payload in
-                formatter.appendRawText(type: record.type, payload: payload, to: buffer)
-                enricher?.appendInterpretations(type: record.type, lineStart: 0, to: buffer)
+                formatter.appendRawText(type: AuditMessageType(record.type), payload: payload, to: buffer)
+                enricher?.appendInterpretations(type: AuditMessageType(record.type), lineStart: 0, to: buffer)
             }
             return Array(buffer.bytes)
         }

@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditLog
 import AuditTestKit
 import AuditdGoldenLogs
@@ -11,8 +12,8 @@ import Testing
         let enricher = RecordEnricher(directory: FixtureAccounts(), missLifetime: 0, clock: { 0 })
         let buffer = OutputBuffer(capacity: formatter.maximumLineLength(payloadLength: payload.count) + RecordEnricher.maximumAddedLength)
         payload.withUnsafeBytes { raw in
-            formatter.appendRawText(type: type, payload: raw, to: buffer)
-            enricher.appendInterpretations(type: type, lineStart: 0, to: buffer)
+            formatter.appendRawText(type: AuditMessageType(type), payload: raw, to: buffer)
+            enricher.appendInterpretations(type: AuditMessageType(type), lineStart: 0, to: buffer)
         }
         buffer.append(byte: 0x0A)
         return Array(buffer.bytes)

@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditLog
 import AuditTestKit
 import Foundation
@@ -57,7 +58,7 @@ enum Records {
     }
 
     static func append(_ writer: AuditLogWriter, _ payload: String, type: UInt16 = 1300) {
-        Array(payload.utf8).withUnsafeBytes { writer.append(type: type, payload: $0) }
+        Array(payload.utf8).withUnsafeBytes { writer.append(type: AuditMessageType(type), payload: $0) }
     }
 }
 

@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditLog
 import AuditTestKit
 import AuditdGoldenLogs
@@ -24,8 +25,8 @@ import Testing
         func line(_ type: UInt16, _ body: String) -> String {
             buffer.consume(buffer.count)
             Array("audit(1700000000.000:1): \(body)".utf8).withUnsafeBytes { payload in
-                formatter.appendRawText(type: type, payload: payload, to: buffer)
-                enricher.appendInterpretations(type: type, lineStart: 0, to: buffer)
+                formatter.appendRawText(type: AuditMessageType(type), payload: payload, to: buffer)
+                enricher.appendInterpretations(type: AuditMessageType(type), lineStart: 0, to: buffer)
             }
             return String(decoding: buffer.bytes, as: UTF8.self)
         }
@@ -255,8 +256,8 @@ import Testing
         let maker = Maker()
         let buffer = OutputBuffer(capacity: 1024)
         Array("uid=0 gid=0".utf8).withUnsafeBytes { payload in
-            maker.formatter.appendRawText(type: Self.syscall, payload: payload, to: buffer)
-            maker.enricher.appendInterpretations(type: Self.syscall, lineStart: 0, to: buffer)
+            maker.formatter.appendRawText(type: AuditMessageType(Self.syscall), payload: payload, to: buffer)
+            maker.enricher.appendInterpretations(type: AuditMessageType(Self.syscall), lineStart: 0, to: buffer)
         }
         #expect(String(decoding: buffer.bytes, as: UTF8.self) == "type=SYSCALL msg=uid=0 gid=0")
     }

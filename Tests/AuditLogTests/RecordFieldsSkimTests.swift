@@ -1,4 +1,5 @@
 @testable import AuditLog
+import AuditProtocol
 import AuditTestKit
 import AuditdGoldenLogs
 import Testing
@@ -18,8 +19,8 @@ import Testing
     static func line(type: UInt16, body: String, enricher: RecordEnricher, buffer: OutputBuffer) -> [UInt8] {
         buffer.consume(buffer.count)
         Array("audit(1700000000.000:1): \(body)".utf8).withUnsafeBytes { raw in
-            RecordFormatter().appendRawText(type: type, payload: raw, to: buffer)
-            enricher.appendInterpretations(type: type, lineStart: 0, to: buffer)
+            RecordFormatter().appendRawText(type: AuditMessageType(type), payload: raw, to: buffer)
+            enricher.appendInterpretations(type: AuditMessageType(type), lineStart: 0, to: buffer)
         }
         return Array(buffer.bytes)
     }

@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditLog
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
     func line(_ type: UInt16, _ payload: [UInt8], node: String? = nil) -> String {
         let buffer = OutputBuffer(capacity: 4096)
         let formatter = RecordFormatter(nodeName: node)
-        payload.withUnsafeBytes { formatter.appendRaw(type: type, payload: $0, to: buffer) }
+        payload.withUnsafeBytes { formatter.appendRaw(type: AuditMessageType(type), payload: $0, to: buffer) }
         return String(decoding: buffer.bytes, as: UTF8.self)
     }
 

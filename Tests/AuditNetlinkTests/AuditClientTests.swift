@@ -15,11 +15,49 @@ struct AuditClientTests {
         try kernel.emit(.syscall, "audit(1.000:1): first")
         try kernel.emit(.syscall, "audit(1.000:2): second")
         let client = AuditClient(socket: kernel.daemonSocket, logger: Logger(label: "test"))
-        var seen: [String] = []
-        let status = try client.status { _, payload in seen.append(String(decoding: payload, as: UTF8.self)) }
+        let seen = Seen()
+        client.handleRecords { _, payload in seen.texts.append(String(decoding: payload, as: UTF8.self)) }
+        let status = try client.status()
         #expect(status.lost == 7)
         #expect(status.backlogLimit == 8192)
-        #expect(seen == ["audit(1.000:1): first", "audit(1.000:2): second"])
+        client.handleDeferredRecords()
+        #expect(seen.texts == ["audit(1.000:1): first", "audit(1.000:2): second"])
+    }
+
+    /// What the handler does with a record (buffer it, and so perhaps write, rotate or run a disk
+    /// action) never runs in the middle of a request: records that arrive between a request and
+    /// its answer are kept, and handed on after it, in arrival order, all of them.
+    @Test func recordsArrivingBeforeTheAnswerAreHandedOnAfterTheRequestInArrivalOrder() throws {
+        var behaviour = FakeKernel.Behaviour()
+        behaviour.signalInfo = SignalInfo(uid: 1000, pid: 1)
+        let texts = (1...300).map { "audit(1700000002.000:\($0)): while asking \(String(repeating: "x", count: $0))" }
+        behaviour.recordsBeforeSignalInfoReply = texts.map { FakeKernel.Record(.syscall, $0) }
+        let kernel = try FakeKernel(behaviour)
+        try kernel.emit(.syscall, "audit(1700000001.000:1): before")
+        let client = AuditClient(socket: kernel.daemonSocket, logger: Logger(label: "test"))
+        let seen = Seen()
+        client.handleRecords { _, payload in
+            if seen.inRequest { seen.handledInRequest += 1 }
+            seen.texts.append(String(decoding: payload, as: UTF8.self))
+        }
+        #expect(try kernel.daemonSocket.waitReadable(timeoutMilliseconds: 2000).socket)
+        _ = try client.receiveAvailable()
+        #expect(seen.texts == ["audit(1700000001.000:1): before"])
+
+        seen.inRequest = true
+        let info = try client.signalInfo()
+        seen.inRequest = false
+        #expect(info.pid == 1)
+        #expect(seen.handledInRequest == 0)
+        #expect(client.deferredRecordCount == 300)
+
+        try kernel.emit(.syscall, "audit(1700000003.000:1): after")
+        #expect(try kernel.daemonSocket.waitReadable(timeoutMilliseconds: 2000).socket)
+        // The next receive hands the deferred records on first: nothing overtakes them.
+        _ = try client.receiveAvailable()
+        #expect(seen.texts == ["audit(1700000001.000:1): before"] + texts + ["audit(1700000003.000:1): after"])
+        #expect(client.deferredRecordCount == 0)
+        #expect(client.counters.records == 302)
     }
 
     @Test func refusalCarriesTheKernelsErrno() throws {
@@ -28,7 +66,7 @@ struct AuditClientTests {
         let kernel = try FakeKernel(behaviour)
         let client = AuditClient(socket: kernel.daemonSocket, logger: Logger(label: "test"))
         let error = #expect(throws: AuditClientError.self) {
-            try client.set(AuditStatus(mask: .pid, pid: 42)) { _, _ in }
+            try client.set(AuditStatus(mask: .pid, pid: 42))
         }
         guard case let .refused(request, code) = error else { Issue.record("\(String(describing: error))"); return }
         #expect(request == .setStatus)
@@ -41,4 +79,11 @@ struct AuditClientTests {
         #expect(!socket.acceptsSender(hasNetlinkAddress: true, portID: 4321))
         #expect(!socket.acceptsSender(hasNetlinkAddress: false, portID: 0))
     }
+}
+
+/// What a test's record handler saw (the handler is escaping; the test reads it after).
+private final class Seen {
+    var texts: [String] = []
+    var inRequest = false
+    var handledInRequest = 0
 }

@@ -24,7 +24,8 @@ struct ForgedSenderTests {
         let client = AuditClient(socket: ours, logger: Logger(label: "test"))
         var delivered = 0
         #expect(try ours.waitReadable(timeoutMilliseconds: 2000).socket)
-        _ = try client.receiveAvailable { _, _ in delivered += 1 }
+        client.handleRecords { _, _ in delivered += 1 }
+        _ = try client.receiveAvailable()
         #expect(delivered == 0)
         #expect(client.counters.refusedSenders == 1)
         #expect(client.counters.records == 0)

@@ -24,6 +24,32 @@ import Testing
         #expect(AuditMessageType.error.rawValue == UInt16(NLMSG_ERROR))
     }
 
+    /// Every message type AuditProtocol declares, with the name libaudit gives its number
+    /// (`audit_msg_type_to_name`, the table auditd and ausearch write and read): a constant with a
+    /// wrong number cannot hide behind a right-sounding Swift name. The netlink control messages
+    /// and the requests have no record name, nor has `AUDIT_REPLACE` in libaudit 3.0.9 (it is
+    /// pinned to the header above).
+    @Test func everyDeclaredRecordTypeHasLibauditsName() {
+        let declared: [(AuditMessageType, String)] = [
+            (.user, "USER"), (.userManagement, "USER_MGMT"), (.userAVC, "USER_AVC"), (.addUser, "ADD_USER"),
+            (.deleteUser, "DEL_USER"), (.addGroup, "ADD_GROUP"), (.deleteGroup, "DEL_GROUP"),
+            (.trustedApp, "TRUSTED_APP"), (.groupManagement, "GRP_MGMT"),
+            (.daemonStart, "DAEMON_START"), (.daemonEnd, "DAEMON_END"), (.daemonAbort, "DAEMON_ABORT"),
+            (.daemonConfig, "DAEMON_CONFIG"), (.daemonRotate, "DAEMON_ROTATE"), (.daemonResume, "DAEMON_RESUME"),
+            (.syscall, "SYSCALL"), (.configChange, "CONFIG_CHANGE"), (.execve, "EXECVE"),
+            (.endOfEvent, "EOE"), (.netfilterPacket, "NETFILTER_PKT"), (.processTitle, "PROCTITLE"),
+            (.avc, "AVC"), (.kernel, "KERNEL"),
+        ]
+        for (type, name) in declared {
+            let libaudit = CAudit_message_type_name(Int32(type.rawValue)).map { String(cString: $0) }
+            #expect(libaudit == name, "type \(type.rawValue)")
+        }
+        #expect(AuditMessageType.getStatus.rawValue == UInt16(AUDIT_GET))
+        #expect(AuditMessageType.listRules.rawValue == UInt16(AUDIT_LIST_RULES))
+        #expect(AuditMessageType.noop.rawValue == UInt16(NLMSG_NOOP))
+        #expect(AuditMessageType.done.rawValue == UInt16(NLMSG_DONE))
+    }
+
     @Test func statusMaskAndLayoutMatch() {
         #expect(AuditStatus.Mask.enabled.rawValue == UInt32(AUDIT_STATUS_ENABLED))
         #expect(AuditStatus.Mask.pid.rawValue == UInt32(AUDIT_STATUS_PID))

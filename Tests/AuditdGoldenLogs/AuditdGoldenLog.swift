@@ -55,7 +55,7 @@ public enum AuditdGoldenLog {
                 throw GoldenLogError.malformed(name, index + 1)
             }
             let typeName = String(decoding: rest[(rest.startIndex + 5)..<space], as: UTF8.self)
-            guard let type = MessageTypeNames.type(named: typeName) else { throw GoldenLogError.malformed(name, index + 1) }
+            guard let type = MessageTypeNames.type(named: typeName)?.rawValue else { throw GoldenLogError.malformed(name, index + 1) }
             var payload = rest[(space + 1)...]
             guard payload.starts(with: Array("msg=".utf8)) else { throw GoldenLogError.malformed(name, index + 1) }
             payload = payload.dropFirst(4)

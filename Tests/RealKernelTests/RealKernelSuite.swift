@@ -20,14 +20,16 @@ extension DaemonProcess {
         return daemon
     }
 
-    /// A daemon killed with SIGKILL leaves the kernel believing it is registered until a send to
-    /// its dead socket fails: probe with user records until the kernel lets the slot go.
-    func clearDeadRegistration() {
-        eventually(timeout: .seconds(2), interval: .milliseconds(50)) {
-            guard let status = try? RealKernel.status(), status.pid == UInt32(pid) else { return true }
-            try? sendUserRecords(["swift-auditd-test: probing a dead daemon's registration"])
-            return false
-        }
+    func clearDeadRegistration() { RealKernelTests.clearDeadRegistration(of: pid) }
+}
+
+/// A daemon killed with SIGKILL leaves the kernel believing it is registered until a send to its
+/// dead socket fails: probe with user records until the kernel lets the slot go.
+func clearDeadRegistration(of pid: Int32) {
+    eventually(timeout: .seconds(2), interval: .milliseconds(50)) {
+        guard let status = try? RealKernel.status(), status.pid == UInt32(pid) else { return true }
+        try? sendUserRecords(["swift-auditd-test: probing a dead daemon's registration"])
+        return false
     }
 }
 

@@ -12,7 +12,7 @@ struct InstallTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let manPages = ["swift-auditd.8", "swift-auditd.run.8", "swift-auditd.status.8", "swift-auditd.rotate.8",
-                           "swift-auditd.reload.8", "swift-auditd.resume.8", "swift-auditd.stop.8"]
+                           "swift-auditd.reload.8", "swift-auditd.resume.8", "swift-auditd.stop.8", "swift-auditd.follow.8"]
 
     /// `make -C ROOT TARGET DESTDIR=… BINARY=<the built executable>`: the install rules without a
     /// build (a build inside `swift test` would wait for the test run's own lock).
@@ -101,7 +101,7 @@ struct InstallTests {
         #expect(configuration.priorityBoost == 4)
     }
 
-    @Test(arguments: ["run", "status", "rotate", "reload", "resume", "stop"])
+    @Test(arguments: ["run", "status", "rotate", "reload", "resume", "stop", "follow"])
     func eachCommandsManPageIsCurrentWithItsHelp(command: String) throws {
         // Every option --help shows is in the committed page (make man regenerates them).
         let help = try shell(builtDaemonPath(), [command, "--help"]).output

@@ -3,7 +3,7 @@
 # with -sanitize=fuzzer,address) and runs it for a bounded time. Environment:
 #   FUZZ_SECONDS=60         time per target asked of libFuzzer (-max_total_time); each target's
 #                           line reports the time it really ran, measured here, and its runs
-#   FUZZ_TARGETS="NetlinkDecoder RecordFormatter EnrichedFormatter ConfigurationParser"
+#   FUZZ_TARGETS="NetlinkDecoder RecordFormatter EnrichedFormatter ConfigurationParser RemoteFrameDecoder"
 # The corpus grows in .build/fuzz/corpus/NAME (seeded from Fuzz/corpus/NAME); a crash leaves its
 # input in .build/fuzz/artifacts and fails the run. Keep every crash as a regression test.
 set -euo pipefail
@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="$root/.build/fuzz"
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-NetlinkDecoder RecordFormatter EnrichedFormatter ConfigurationParser}
+targets=${FUZZ_TARGETS:-NetlinkDecoder RecordFormatter EnrichedFormatter ConfigurationParser RemoteFrameDecoder}
 # Swift's crash reporter would hold every crashing run for up to 30 s.
 export SWIFT_BACKTRACE=enable=no
 # libFuzzer finds leaks with ASan's leak checker; the daemon's one-time allocations are not leaks.

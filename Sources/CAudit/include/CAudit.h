@@ -12,9 +12,11 @@
 #ifndef CAUDIT_H
 #define CAUDIT_H
 
+#include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <poll.h>
 #include <linux/netlink.h>
 #include <linux/audit.h>
 
@@ -61,6 +63,11 @@ uint32_t CAudit_netlink_port_id(int fd);
 /// Tests use a non-zero port id to forge a record from another process. Returns bytes sent or -1.
 ssize_t CAudit_send_to_port(int fd, const void *bytes, size_t length, uint32_t port_id);
 
+/// Waits for `count` descriptors as `poll`, for at most `timeout_ns` nanoseconds (negative: no limit),
+/// with `ppoll`, which the Glibc module does not export without _GNU_SOURCE. The record loop waits
+/// for fractions of a millisecond, which `poll`'s milliseconds cannot say.
+int CAudit_poll_nanoseconds(struct pollfd *fds, unsigned long count, int64_t timeout_ns);
+
 /// `pidfd_open(pid, 0)`: a descriptor that names one process, whatever later reuses its pid.
 /// Returns the descriptor or -1 with `errno` set (ENOSYS before Linux 5.3). Exists because
 /// `syscall(2)` is variadic, which Swift cannot call, and glibc wraps it only from 2.36 on.
@@ -94,5 +101,10 @@ int CAudit_last_direct_machine(void);
 
 /// libaudit's name for system call `number` on `machine`, or NULL. The string is static.
 const char *CAudit_system_call_name(int number, int machine);
+
+/// `posix_spawn_file_actions_addclosefrom_np(actions, from)`: glibc declares it only under
+/// `_GNU_SOURCE`, which Swift's Glibc module is not built with. A plugin must inherit no descriptor
+/// of the daemon's but its standard input, whatever lacks `O_CLOEXEC`.
+int CAudit_spawn_close_from(posix_spawn_file_actions_t *actions, int from);
 
 #endif

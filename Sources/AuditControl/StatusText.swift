@@ -1,3 +1,4 @@
+import AuditDaemon
 import AuditProtocol
 #if canImport(Glibc)
 import Glibc
@@ -80,6 +81,8 @@ public enum StatusText {
             row("kernel lost", "\(lost) since registration")
         }
         row("priority", "nice \(report.priority)")
+        row("plugins", report.plugins.isEmpty ? "none" : "\(report.plugins.count) (q_depth \(report.pluginQueueDepth) each)")
+        for plugin in report.plugins { lines.append("  \(plugin.summary)") }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -18,7 +18,7 @@ public struct SystemCallError: Error, Hashable, Sendable, CustomStringConvertibl
     }
 
     public var description: String {
-        let reason = String(cString: strerror(errno))
+        let reason = Errno(errno).description
         if let subject { return "\(call)(\(subject)): \(reason) (errno \(errno))" }
         return "\(call): \(reason) (errno \(errno))"
     }

@@ -1,3 +1,4 @@
+import AuditSystem
 import AuditNetlink
 import AuditProtocol
 import CAudit
@@ -15,11 +16,12 @@ public final class RegisteredDaemon {
     public let command: String?
     /// Where `/proc/PID/exe` points, or nil when it cannot be read.
     public let executable: String?
-    private let descriptor: Int32
+    /// The pidfd; nil where pidfd_open is missing (signals then go by pid).
+    private let pidfd: Descriptor?
 
     /// Asks the kernel who is registered; nil when no daemon is.
     public static func find(client: AuditClient) throws(AuditClientError) -> RegisteredDaemon? {
-        let status = try client.status { _, _ in }
+        let status = try client.status()
         guard status.pid != 0 else { return nil }
         return RegisteredDaemon(pid: Int32(bitPattern: status.pid))
     }
@@ -27,12 +29,11 @@ public final class RegisteredDaemon {
     /// Opens a pidfd on `pid` at once, so later signals reach this process or none.
     public init(pid: Int32) {
         self.pid = pid
-        descriptor = CAudit_pidfd_open(pid)
+        let opened = CAudit_pidfd_open(pid)
+        pidfd = opened >= 0 ? Descriptor(owning: opened) : nil
         command = ProcFile.firstLine("/proc/\(pid)/comm")
         executable = Self.readLink("/proc/\(pid)/exe")
     }
-
-    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Whether the registered process is a swift-auditd (its executable's name, or its command name).
     public var isSwiftAuditd: Bool {
@@ -50,8 +51,8 @@ public final class RegisteredDaemon {
 
     /// Sends `signal`. Falls back to `kill(2)` on a kernel without pidfds.
     public func send(_ signal: Int32) throws(SystemCallError) {
-        if descriptor >= 0 {
-            guard CAudit_pidfd_send_signal(descriptor, signal) == 0 else {
+        if let pidfd {
+            guard CAudit_pidfd_send_signal(pidfd.rawValue, signal) == 0 else {
                 throw SystemCallError("pidfd_send_signal", errno: errno, subject: "pid \(pid)")
             }
             return
@@ -62,11 +63,11 @@ public final class RegisteredDaemon {
     /// Waits until the process has exited; false when it still runs after `timeoutMilliseconds`
     /// (-1 waits for ever).
     public func waitForExit(timeoutMilliseconds: Int32) -> Bool {
-        let deadline = MonotonicClock.now() + Int64(timeoutMilliseconds)
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMilliseconds)
         while true {
-            let left = timeoutMilliseconds < 0 ? Int32(1000) : Int32(clamping: max(0, deadline - MonotonicClock.now()))
-            if descriptor >= 0 {
-                var watch = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let left = timeoutMilliseconds < 0 ? Int32(1000) : Int32(clamping: max(0, deadline - MonotonicClock.milliseconds()))
+            if let pidfd {
+                var watch = pollfd(fd: pidfd.rawValue, events: Int16(POLLIN), revents: 0)
                 let ready = poll(&watch, 1, min(left, 1000))
                 if ready > 0 { return true }
                 if ready < 0, errno != EINTR { return !isRunning }
@@ -74,7 +75,7 @@ public final class RegisteredDaemon {
                 if !isRunning { return true }
                 usleep(20_000)
             }
-            if timeoutMilliseconds >= 0, MonotonicClock.now() >= deadline { return !isRunning }
+            if timeoutMilliseconds >= 0, MonotonicClock.milliseconds() >= deadline { return !isRunning }
         }
     }
 

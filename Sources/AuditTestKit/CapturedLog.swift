@@ -2,17 +2,19 @@ import Logging
 import Synchronization
 
 /// Keeps every diagnostic a daemon logs, so a test can check what it said and how often.
-final class CapturedLog: Sendable {
+public final class CapturedLog: Sendable {
     private let entries = Mutex<[String]>([])
 
+    public init() {}
+
     /// Each message as "LEVEL: text", in the order logged.
-    var messages: [String] { entries.withLock { $0 } }
+    public var messages: [String] { entries.withLock { $0 } }
 
     /// A logger whose messages end up in `messages`.
-    var logger: Logger { Logger(label: "test") { _ in Handler(log: self) } }
+    public var logger: Logger { Logger(label: "test") { _ in Handler(log: self) } }
 
     /// How many messages contain `text`.
-    func count(containing text: String) -> Int { messages.filter { $0.contains(text) }.count }
+    public func count(containing text: String) -> Int { messages.filter { $0.contains(text) }.count }
 
     private struct Handler: LogHandler {
         let log: CapturedLog
