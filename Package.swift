@@ -200,7 +200,7 @@ let package = Package(
         // The plugin's parts, and the plugin process against a Python OTLP receiver (opentelemetry-proto).
         .testTarget(
             name: "OTLPExporterTests",
-            dependencies: ["OTLPExporter", "AuditTestKit", "KernelTestKit", "AuditdGoldenLogs"],
+            dependencies: ["OTLPExporter", "AuditTestKit", "KernelTestKit", "AuditProtocol", "AuditdGoldenLogs"],
             resources: [.copy("Receiver")],
             swiftSettings: strict
         ),
