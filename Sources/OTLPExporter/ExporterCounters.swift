@@ -7,8 +7,10 @@ public final class ExporterCounters: Sendable {
         public var linesRead = 0
         /// Lines that are not `[node=N ]type=T msg=audit(...)`: reported, not exported.
         public var malformedLines = 0
+        /// Events handed to the queue (reassembled from standard input).
         public var eventsQueued = 0
-        /// Dropped by a full queue (`drop_oldest`, `drop_newest`, or `block` at shutdown).
+        /// Events a full queue let go unsent: the oldest (`drop_oldest`), the new one (`drop_newest`),
+        /// or one still waiting for room at shutdown (`block`).
         public var eventsDropped = 0
         public var eventsSent = 0
         public var batchesSent = 0

@@ -91,7 +91,9 @@ public final class IngestPipeline: @unchecked Sendable {
         while let event = assembler.nextEvent() { events.append(QueuedEvent(event, observedUnixNanoseconds: observed)) }
         guard !events.isEmpty else { return }
         let dropped = try queue.append(events)
-        counters.update { $0.eventsQueued += events.count - dropped; $0.eventsDropped += dropped }
+        // Queued counts every event handed to the queue; dropped, every one that left it unsent
+        // (with drop_oldest, older events make room for these).
+        counters.update { $0.eventsQueued += events.count; $0.eventsDropped += dropped }
         if dropped > 0 {
             logger.warning("queue full (\(queue.fullAction.rawValue)): dropped \(dropped) events")
         }

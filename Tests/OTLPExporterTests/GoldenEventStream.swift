@@ -44,6 +44,8 @@ struct GoldenEventStream {
         return String(line[start..<end])
     }
 
+    static func serial(_ stamp: String) -> UInt64 { UInt64(stamp[stamp.index(after: stamp.firstIndex(of: ":")!)...])! }
+
     static func shiftSerial(_ line: String, by offset: UInt64) -> String {
         guard offset > 0 else { return line }
         let stamp = stamp(of: line)

@@ -170,6 +170,27 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aFullQueueDropsTheOldestAndCountsEveryEventItLetGo() throws {
+        let setup = try Setup(extra: "queue_max_bytes = 65536\nbatch_max_bytes = 16384\nqueue_full_action = drop_oldest")
+        let stream = try GoldenEventStream(copies: 3)
+        try setup.receiver.answer("503 1")
+        let plugin = try setup.startPlugin()
+        plugin.send(stream.lines)
+        #expect(eventually(timeout: .seconds(20)) { (plugin.status()["events_dropped"] ?? 0) > 0 })
+        try setup.receiver.answer("ok")
+        plugin.closeInput()
+        #expect(plugin.waitForExit() == 0, "\(plugin.diagnostics)")
+        let status = plugin.status()
+        let received = Set(setup.receiver.stamps())
+        #expect(status["events_queued"] == stream.events.count)
+        #expect((status["events_dropped"] ?? 0) + (status["events_sent"] ?? 0) == stream.events.count)
+        #expect(received.count == status["events_sent"])
+        #expect(received.contains(stream.events.keys.max { GoldenEventStream.serial($0) < GoldenEventStream.serial($1) }!),
+                "the newest events are the ones kept")
+        #expect(plugin.diagnostics.contains("queue full (drop_oldest): dropped"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func sigtermFlushesWhatIsQueuedAndExitsZero() throws {
         let setup = try Setup()
         let stream = try GoldenEventStream()
