@@ -219,14 +219,28 @@ public final class DurableQueue: @unchecked Sendable {
         }
         guard !frames.isEmpty else { return nil }
         // Reading outside the lock is safe: only commit() deletes segments, and the sender calls it.
+        // One pread per run of frames that lie back to back in one segment (usually the whole batch).
         var events: [QueuedEvent] = []
         events.reserveCapacity(frames.count)
-        for frame in frames {
-            let path = segmentPath(frame.position.segment)
-            let fd = try readFD(frame.position.segment)
-            let payload = try QueueFile.readRange(fd, offset: frame.position.offset + Self.frameHeaderSize, count: frame.payloadLength, path: path)
-            guard let event = QueuedEvent(decoding: payload[...]) else { throw QueueStorageError("decode", path, errno: EIO) }
-            events.append(event)
+        var runStart = 0
+        while runStart < frames.count {
+            var runEnd = runStart + 1
+            while runEnd < frames.count, frames[runEnd].position.segment == frames[runStart].position.segment,
+                  frames[runEnd].position.offset == frames[runEnd - 1].position.offset + frames[runEnd - 1].size {
+                runEnd += 1
+            }
+            let first = frames[runStart].position, last = frames[runEnd - 1]
+            let path = segmentPath(first.segment)
+            let bytes = try QueueFile.readRange(try readFD(first.segment), offset: first.offset,
+                                                count: last.position.offset + last.size - first.offset, path: path)
+            for frame in frames[runStart..<runEnd] {
+                let payloadStart = frame.position.offset - first.offset + Self.frameHeaderSize
+                guard let event = QueuedEvent(decoding: bytes[payloadStart..<(payloadStart + frame.payloadLength)]) else {
+                    throw QueueStorageError("decode", path, errno: EIO)
+                }
+                events.append(event)
+            }
+            runStart = runEnd
         }
         return Batch(events: events)
     }
