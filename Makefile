@@ -9,20 +9,23 @@
 #   make test-systemd  as root: boot a debootstrapped Debian 12 under qemu with systemd as PID 1 and
 #                   swift-auditd.service enabled; check the unit, the kernel's pid and the log
 #   make bench  as root: floor C reader, auditd 3.0.9 and swift-auditd side by side on the real kernel,
-#               then the fake-kernel replay of 1M records, then follow against ausearch on a 1 GiB log
-#               (Benchmarks/; not part of make test or CI)
+#               then the fake-kernel replay of 1M records, then follow against ausearch on a 1 GiB log,
+#               then the OTLP exporter into a local receiver (Benchmarks/; not part of make test or CI)
 #   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
+#   make bench-otlp    only swift-auditd-otlp into a local OTLP receiver (Benchmarks/otlp-bench.py; no root)
 #   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
 #               remote listener (Benchmarks/remote-bench.py; no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
-#                   there is none) /etc/audit/auditd.conf; DESTDIR and PREFIX as usual
+#                   there is none) /etc/audit/auditd.conf; the swift-auditd-otlp plugin with (only
+#                   when there are none) its disabled plugins.d file and its configuration;
+#                   DESTDIR and PREFIX as usual
 #   make uninstall  removes what install put there, except /etc/audit/auditd.conf
 #   make man        regenerates man/ from the commands' help (swift-argument-parser's plugin)
 
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-remote bench-tools install install-files uninstall man
+.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-otlp bench-remote bench-tools install install-files uninstall man
 
 all: build
 
@@ -36,6 +39,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
 
 # Every test, then the count of skipped ones and their reasons (scripts/test). With
 # SWIFT_AUDITD_REQUIRE_ALL=1 (.ci/run) a test that cannot run here fails instead of skipping.
@@ -107,6 +111,7 @@ bench: deps bench-tools
 	python3 Benchmarks/kernel-bench.py --events $(BENCH_EVENTS) --rounds $(BENCH_ROUNDS)
 	LD_PRELOAD=$(CURDIR)/$(BENCH_BIN)/libmalloc-count.so nice -n -4 .build/release/swift-auditd-replay --records $(REPLAY_RECORDS)
 	python3 Benchmarks/events-bench.py --size-mib $(EVENTS_LOG_MIB)
+	$(MAKE) bench-otlp
 
 # Only follow against ausearch (issue 13): a log of EVENTS_LOG_MIB MiB made from the golden one, read
 # by ausearch -i and by follow in each format; no kernel, no root (Benchmarks/events-bench.py).
@@ -114,6 +119,15 @@ EVENTS_LOG_MIB ?= 1024
 bench-events: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
 	python3 Benchmarks/events-bench.py --size-mib $(EVENTS_LOG_MIB)
+
+# The exporter's case alone (Benchmarks/otlp-bench.py): swift-auditd-otlp fed OTLP_BENCH_EVENTS
+# recorded ENRICHED events at full rate into the local Python receiver; events/s and CPU per event,
+# against swift-auditd's ENRICHED rate (OTLP_DAEMON_RATE, events/s; default the README's figure).
+OTLP_BENCH_EVENTS ?= 200000
+OTLP_DAEMON_RATE ?=
+bench-otlp: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
+	python3 Benchmarks/otlp-bench.py --events $(OTLP_BENCH_EVENTS) $(if $(OTLP_DAEMON_RATE),--daemon-rate $(OTLP_DAEMON_RATE))
 
 # Remote logging (issue 12): REMOTE_RECORDS records from each count of audisp-remote clients in
 # REMOTE_CLIENTS into Debian's auditd (local_events = no) and into the listener alone
@@ -134,6 +148,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 BINARY ?= .build/release/swift-auditd
+OTLP_BINARY ?= $(dir $(BINARY))swift-auditd-otlp
 INSTALLED_MAN_PAGES := swift-auditd.8 swift-auditd.run.8 swift-auditd.status.8 swift-auditd.rotate.8 \
 	swift-auditd.reload.8 swift-auditd.resume.8 swift-auditd.stop.8 swift-auditd.follow.8
 
@@ -155,13 +170,27 @@ install-files:
 	else \
 	  install -m 0640 config/auditd.conf $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf; \
 	fi
+	install -D -m 0755 $(OTLP_BINARY) $(DESTDIR)$(SBINDIR)/swift-auditd-otlp
+	install -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf"; \
+	else \
+	  sed -e 's|/usr/sbin/swift-auditd-otlp|$(SBINDIR)/swift-auditd-otlp|' -e 's|/etc/audit/|$(SYSCONFDIR)/audit/|' \
+	    config/plugins.d/swift-auditd-otlp.conf > $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf; \
+	  chmod 0640 $(DESTDIR)$(SYSCONFDIR)/audit/plugins.d/swift-auditd-otlp.conf; \
+	fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf"; \
+	else \
+	  install -m 0640 config/swift-auditd-otlp.conf $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf; \
+	fi
 	@echo "installed; as root: systemd-tmpfiles --create swift-auditd.conf && systemctl daemon-reload && systemctl enable --now swift-auditd"
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/swift-auditd $(DESTDIR)$(UNITDIR)/swift-auditd.service \
+	rm -f $(DESTDIR)$(SBINDIR)/swift-auditd $(DESTDIR)$(SBINDIR)/swift-auditd-otlp $(DESTDIR)$(UNITDIR)/swift-auditd.service \
 	  $(DESTDIR)$(TMPFILESDIR)/swift-auditd.conf
 	cd $(DESTDIR)$(MANDIR)/man8 2>/dev/null && rm -f $(INSTALLED_MAN_PAGES) || true
-	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf and the logs in place"
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf, the swift-auditd-otlp configuration and the logs in place"
 
 # The man pages, one per command, made from the same text as --help.
 man:

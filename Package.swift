@@ -19,11 +19,15 @@ let package = Package(
     products: [
         .executable(name: "swift-auditd", targets: ["swift-auditd"]),
         .executable(name: "swift-auditd-replay", targets: ["swift-auditd-replay"]),
+        .executable(name: "swift-auditd-otlp", targets: ["swift-auditd-otlp"]),
         .executable(name: "swift-auditd-remote-sink", targets: ["swift-auditd-remote-sink"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        // The OTLP plugin (swift-auditd-otlp): its messages and its HTTP client.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
@@ -101,6 +105,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The audisp plugin that exports events over OTLP/HTTP: its configuration, the durable queue,
+        // the OTLP messages (generated once from Protos/otlp_logs.proto) and the sender; events are
+        // reassembled by AuditEvents.
+        .target(
+            name: "OTLPExporter",
+            dependencies: [
+                "AuditEvents",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "swift-auditd-otlp",
+            dependencies: ["OTLPExporter", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .target(name: "ReplaySupport", path: "Benchmarks/ReplaySupport"),
         // The fake-kernel replay benchmark (make bench): a million datagrams through the daemon loop.
         .executableTarget(
@@ -173,6 +195,13 @@ let package = Package(
         .testTarget(
             name: "SwiftAuditdTests",
             dependencies: ["AuditDaemon", "AuditTestKit", "AuditProtocol", "AuditNetlink", "AuditdGoldenLogs"],
+            swiftSettings: strict
+        ),
+        // The plugin's parts, and the plugin process against a Python OTLP receiver (opentelemetry-proto).
+        .testTarget(
+            name: "OTLPExporterTests",
+            dependencies: ["OTLPExporter", "AuditTestKit", "KernelTestKit", "AuditProtocol", "AuditdGoldenLogs"],
+            resources: [.copy("Receiver")],
             swiftSettings: strict
         ),
         .testTarget(name: "RealKernelTests", dependencies: ["AuditTestKit", "KernelTestKit", "AuditProtocol", "AuditNetlink", "CAudit"], swiftSettings: strict),
