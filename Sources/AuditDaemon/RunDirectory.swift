@@ -78,25 +78,6 @@ public struct RunDirectory: Sendable, Equatable {
 
     /// Writes `text` to a temporary name beside `target`, then renames it into place.
     private func write(_ text: String, to target: String, mode: mode_t) throws(AuditDaemonError) {
-        let temporary = target + ".new"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        guard fd >= 0 else {
-            throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(Errno(errno).description)")
-        }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let code = errno
-        _ = fchmod(fd, mode)  // the umask must not decide who may read it
-        close(fd)
-        guard written == bytes.count else {
-            unlink(temporary)
-            throw AuditDaemonError(.startFailure, "cannot write \(temporary): \(Errno(written < 0 ? code : ENOSPC).description)")
-        }
-        guard rename(temporary, target) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw AuditDaemonError(.startFailure, "cannot rename \(temporary) to \(target): \(Errno(code).description)")
-        }
+        try AtomicFile.replace(target, with: text, mode: mode)
     }
 }
