@@ -16,10 +16,11 @@
 #   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
 #               remote listener (Benchmarks/remote-bench.py; no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
-#                   there is none) /etc/audit/auditd.conf; the swift-auditd-otlp plugin with (only
-#                   when there are none) its disabled plugins.d file and its configuration;
-#                   DESTDIR and PREFIX as usual
-#   make uninstall  removes what install put there, except /etc/audit/auditd.conf
+#                   there is none) /etc/audit/auditd.conf and swift-auditd.conf; the swift-auditd-otlp
+#                   plugin with (only when there are none) its disabled plugins.d file and its
+#                   configuration; DESTDIR and PREFIX as usual
+#   make uninstall  removes what install put there, except /etc/audit/auditd.conf, swift-auditd.conf
+#                   and the swift-auditd-otlp configuration
 #   make man        regenerates man/ from the commands' help (swift-argument-parser's plugin)
 
 SWIFT ?= swift
@@ -184,13 +185,18 @@ install-files:
 	else \
 	  install -m 0640 config/swift-auditd-otlp.conf $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd-otlp.conf; \
 	fi
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd.conf ]; then \
+	  echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd.conf"; \
+	else \
+	  install -m 0640 config/swift-auditd.conf $(DESTDIR)$(SYSCONFDIR)/audit/swift-auditd.conf; \
+	fi
 	@echo "installed; as root: systemd-tmpfiles --create swift-auditd.conf && systemctl daemon-reload && systemctl enable --now swift-auditd"
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/swift-auditd $(DESTDIR)$(SBINDIR)/swift-auditd-otlp $(DESTDIR)$(UNITDIR)/swift-auditd.service \
 	  $(DESTDIR)$(TMPFILESDIR)/swift-auditd.conf
 	cd $(DESTDIR)$(MANDIR)/man8 2>/dev/null && rm -f $(INSTALLED_MAN_PAGES) || true
-	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf, the swift-auditd-otlp configuration and the logs in place"
+	@echo "left $(DESTDIR)$(SYSCONFDIR)/audit/auditd.conf, swift-auditd.conf, the swift-auditd-otlp configuration and the logs in place"
 
 # The man pages, one per command, made from the same text as --help.
 man:

@@ -59,13 +59,33 @@ public struct ControlClient {
     /// `swift-auditd status` prints them. `swiftAuditdRunning` is false when no daemon, or
     /// another one, is registered.
     public func status(runDirectory: String) throws(ControlFailure) -> (text: String, swiftAuditdRunning: Bool) {
+        let observed = try observe(runDirectory: runDirectory)
+        let text = StatusText.render(kernel: observed.kernel, daemon: observed.daemon, report: observed.report,
+                                     stateFile: RunDirectory(runDirectory).stateFile,
+                                     now: DaemonRecordStamper.wallClock().seconds)
+        return (text, observed.daemon?.isSwiftAuditd == true)
+    }
+
+    /// The same, in Prometheus' text exposition format (`status --format prometheus`): the
+    /// kernel's backlog, limit and `lost` from this `AUDIT_GET`, the rest from the daemon's fresh
+    /// state report; only `swift_auditd_up 0` and the kernel's gauges when no swift-auditd runs.
+    public func metrics(runDirectory: String) throws(ControlFailure) -> (text: String, swiftAuditdRunning: Bool) {
+        let observed = try observe(runDirectory: runDirectory)
+        let kernel = PrometheusExposition.KernelGauges(backlog: observed.kernel.backlog, backlogLimit: observed.kernel.backlogLimit,
+                                                       lost: observed.kernel.lost)
+        let report = observed.report.flatMap { $0.pid == observed.daemon?.pid ? $0 : nil }
+        return (PrometheusExposition.render(report, kernel: kernel), report != nil)
+    }
+
+    /// `AUDIT_GET`, the registered daemon, and its fresh state report when it is a swift-auditd.
+    func observe(runDirectory: String) throws(ControlFailure)
+        -> (kernel: AuditStatus, daemon: StatusText.Daemon?, report: DaemonStateReport?) {
         let status: AuditStatus
         do throws(AuditClientError) {
             status = try client.status()
         } catch {
             throw ControlFailure.kernel(error, doing: "ask the kernel for its audit status (AUDIT_GET)")
         }
-        let directory = RunDirectory(runDirectory)
         var daemon: StatusText.Daemon?
         var report: DaemonStateReport?
         if status.pid != 0 {
@@ -73,12 +93,10 @@ public struct ControlClient {
             daemon = StatusText.Daemon(pid: registered.pid, description: registered.description,
                                        isSwiftAuditd: registered.isSwiftAuditd)
             if registered.isSwiftAuditd {
-                report = freshReport(from: registered, in: directory)
+                report = freshReport(from: registered, in: RunDirectory(runDirectory))
             }
         }
-        let text = StatusText.render(kernel: status, daemon: daemon, report: report, stateFile: directory.stateFile,
-                                     now: DaemonRecordStamper.wallClock().seconds)
-        return (text, daemon?.isSwiftAuditd == true)
+        return (status, daemon, report)
     }
 
     /// Asks the daemon for a new report (SIGCONT) and waits up to 2 s for it; the last one otherwise.

@@ -139,13 +139,27 @@ extension AuditDaemon {
     /// the kernel's `lost` counter is asked first (records arriving meanwhile are written after the answer).
     func reportState(askKernel: Bool) {
         guard let runDirectory = options.runDirectory else { return }
+        refreshState(askKernel: askKernel)
+        state.sequence += 1
+        do {
+            try runDirectory.writeState(state)
+        } catch {
+            logger.warning("cannot write the state report", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Brings `state` up to date from the loop, the writer, the disk and, with `askKernel`, the
+    /// kernel's status (`lost`, the backlog and its limit; records arriving meanwhile are written
+    /// after the answer).
+    func refreshState(askKernel: Bool) {
         if askKernel, socket.kind != .multicast,
            let status = try? loop.status(timeout: .seconds(2)) {
             state.kernelLost = status.lost
+            state.kernelBacklog = status.backlog
+            state.kernelBacklogLimit = status.backlogLimit
         }
         let writer = loop.writer
         try? writer.flush()
-        state.sequence += 1
         state.time = DaemonRecordStamper.wallClock().seconds
         state.priority = ProcessTuning.currentNice()
         state.logFile = writer.path
@@ -164,6 +178,7 @@ extension AuditDaemon {
         if statvfs(LogFile.parent(of: writer.path), &fileSystem) == 0 {
             let blockSize = UInt64(fileSystem.f_frsize)
             let total = UInt64(fileSystem.f_blocks) * blockSize
+            state.freeSpaceBytes = UInt64(fileSystem.f_bavail) * blockSize
             state.freeSpaceMiB = UInt64(fileSystem.f_bavail) * blockSize / (1024 * 1024)
             state.spaceLeftMiB = configuration.spaceLeft.bytes(ofFileSystemBytes: total) / (1024 * 1024)
             state.adminSpaceLeftMiB = configuration.adminSpaceLeft.bytes(ofFileSystemBytes: total) / (1024 * 1024)
@@ -182,11 +197,9 @@ extension AuditDaemon {
         if state.heldRecordsCollected == nil, loop.tracker?.markerSeen == true {
             state.heldRecordsCollected = loop.tracker?.collected
         }
-        do {
-            try runDirectory.writeState(state)
-        } catch {
-            logger.warning("cannot write the state report", metadata: ["error": "\(error)"])
-        }
+        state.bytesWritten = writer.bytesWritten
+        state.recordsReceivedByType = loop.metrics.receivedByTypeName()
+        state.writeLatency = loop.metrics.writeLatency
     }
 
     /// `path.1`, `path.2`, … that exist, counted until the first gap.

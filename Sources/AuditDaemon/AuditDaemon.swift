@@ -108,6 +108,8 @@ public final class AuditDaemon {
         let loop = RecordLoop(socket: socket, writer: try openLog(), control: control, dispatcher: dispatcher,
                               batchWindow: options.batchWindow, logger: logger)
         self.loop = loop
+        let metricsTextfile = startMetricsTextfile()
+        defer { metricsTextfile?.remove() }
         write(.start(version: SwiftAuditdVersion.current,
                      format: configuration.writeLogs ? configuration.logFormat.rawValue : "nolog",
                      kernel: Self.kernelRelease(), identity: identity))

@@ -23,6 +23,8 @@ public struct DaemonOptions: Sendable {
     public var batchWindow: Duration = .milliseconds(20)
     /// The socket's receive buffer: room for bursts while the daemon writes.
     public var receiveBufferSize: Int32 = 32 * 1024 * 1024
+    /// What swift-auditd.conf says (the metrics textfile).
+    public var settings = SwiftAuditdSettings()
 
     public init() {}
 }

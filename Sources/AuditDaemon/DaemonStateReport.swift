@@ -63,6 +63,18 @@ public struct DaemonStateReport: Sendable, Equatable {
     public var plugins: [PluginStatus] = []
     public var pluginQueueDepth = 0
 
+    // For the metrics (`swift-auditd status --format prometheus`, the node_exporter textfile).
+    /// Records received by libaudit's type name (`other` for types from 3000 up); zeros left out.
+    public var recordsReceivedByType: [String: UInt64] = [:]
+    /// Bytes written to the log files since the start, across rotations.
+    public var bytesWritten: UInt64 = 0
+    /// Free space on the log's file system for an unprivileged user (`f_bavail`), in bytes.
+    public var freeSpaceBytes: UInt64?
+    /// The kernel's queue and its limit (`AUDIT_GET`) when the report was made; nil in shadow mode.
+    public var kernelBacklog: UInt32?
+    public var kernelBacklogLimit: UInt32?
+    public var writeLatency = WriteLatencyHistogram()
+
     /// Every way a record can be lost, counted apart.
     public struct Losses: Sendable, Equatable {
         /// Records the disk would not take (the buffer was full of unwritable bytes).
@@ -145,7 +157,14 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("truncated records", "\(losses.truncated)"),
             ("kernel lost at registration", kernelLostAtRegistration.map { "\($0)" } ?? "unknown"),
             ("kernel lost", kernelLost.map { "\($0)" } ?? "unknown"),
-        ] + plugins.map { plugin in
+            ("kernel backlog", kernelBacklog.map { "\($0)" } ?? "unknown"),
+            ("kernel backlog limit", kernelBacklogLimit.map { "\($0)" } ?? "unknown"),
+            ("bytes written", "\(bytesWritten)"),
+            ("free space bytes", freeSpaceBytes.map { "\($0)" } ?? "unknown"),
+            ("write latency buckets", writeLatency.counts.map { "\($0)" }.joined(separator: " ")),
+            ("write latency sum ns", "\(writeLatency.sumNanoseconds)"),
+        ] + recordsReceivedByType.sorted { $0.key < $1.key }.map { ("\(Self.byTypePrefix)\($0.key)", "\($0.value)") }
+          + plugins.map { plugin in
             ("plugin \(plugin.name)", "state=\(plugin.state.rawValue) pid=\(plugin.pid) format=\(plugin.format.rawValue) "
                 + "queued=\(plugin.queued) dropped=\(plugin.dropped) restarts=\(plugin.restarts) readers=\(plugin.readers) path=\(plugin.path)")
         }
@@ -203,9 +222,24 @@ public struct DaemonStateReport: Sendable, Equatable {
         kernelLostAtRegistration = number("kernel lost at registration")
         kernelLost = number("kernel lost")
         pluginQueueDepth = number("plugin queue size") ?? 0
+        kernelBacklog = number("kernel backlog")
+        kernelBacklogLimit = number("kernel backlog limit")
+        bytesWritten = number("bytes written") ?? 0
+        freeSpaceBytes = number("free space bytes")
+        if let buckets = fields["write latency buckets"]?.split(separator: " ").compactMap({ UInt64($0) }),
+           buckets.count == writeLatency.counts.count {
+            writeLatency.counts = buckets
+        }
+        writeLatency.sumNanoseconds = number("write latency sum ns") ?? 0
+        for (key, value) in fields where key.hasPrefix(Self.byTypePrefix) {
+            if let count = UInt64(value) { recordsReceivedByType[String(key.dropFirst(Self.byTypePrefix.count))] = count }
+        }
         plugins = fields.keys.filter { $0.hasPrefix("plugin ") && $0 != "plugin queue size" && $0 != "plugin queue overflow detected" }
             .sorted().compactMap { key in Self.plugin(named: String(key.dropFirst("plugin ".count)), fields[key]!) }
     }
+
+    /// The lines of `recordsReceivedByType`: `records received type SYSCALL = 12`.
+    static let byTypePrefix = "records received type "
 
     /// A plugin's line read back: `state=… pid=… format=… queued=… dropped=… restarts=… readers=… path=…`.
     static func plugin(named name: String, _ text: Substring) -> PluginStatus? {

@@ -26,6 +26,13 @@ final class RecordLoop {
     /// Counts the held backlog from the registration until it is reported.
     private(set) var tracker: HeldBacklogTracker?
     private var isTracking = false
+    /// Records by type and the write latency, for the metrics.
+    private(set) var metrics = RecordMetrics()
+    /// When the first record now waiting in the writer's buffer was received; nil: none waits.
+    private var batchStartedAt: Int64?
+    /// Work done every `interval` nanoseconds between batches (the metrics textfile); nil: none.
+    var periodic: (interval: Int64, action: () -> Void)?
+    private var periodicDueAt: Int64 = 0
 
     init(socket: AuditSocket, writer: AuditLogWriter, control: DaemonControl, dispatcher: Dispatcher,
          batchWindow: Duration, logger: Logger) {
@@ -46,6 +53,7 @@ final class RecordLoop {
         // The client hands over `EOE` too, which the log does not take: the plugins do.
         let logged = type.isLogged
         if isTracking, logged { tracker!.observe(type: type, payload: payload) }
+        if logged { metrics.received(type) }
         take(type, payload, forTheLog: logged)
     }
 
@@ -132,7 +140,10 @@ final class RecordLoop {
             }
             dispatcher.nudge()
             let now = MonotonicClock.nanoseconds()
-            if writer.hasPendingRecords { schedule.recordsBuffered(at: now) }
+            if writer.hasPendingRecords {
+                schedule.recordsBuffered(at: now)
+                if batchStartedAt == nil { batchStartedAt = now }
+            }
             if !heldReported, tracker?.markerSeen == true || now >= heldReportDeadline {
                 heldReported = true
                 stopCountingHeldBacklog()
@@ -146,11 +157,13 @@ final class RecordLoop {
             case .empty, .closed: drained = true
             }
             if schedule.shouldWrite(at: now, socketDrained: drained) { write() }
+            runPeriodicIfDue(at: now)
             if !drained { continue }
             // The socket is drained for now: wait for more, for a command, or for a write that is
             // due (the end of the gap after the last write, the window, a retry after a failure).
             var timeout = schedule.nanosecondsUntilDue(at: now) ?? -1
             if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
+            if periodic != nil { timeout = timeout < 0 ? max(0, periodicDueAt - now) : min(timeout, max(0, periodicDueAt - now)) }
             let ready: (socket: Bool, other: Bool)
             do {
                 ready = try socket.waitReadable(timeoutNanoseconds: max(timeout, -1), alsoWatching: control.wakeDescriptor)
@@ -164,13 +177,25 @@ final class RecordLoop {
         }
     }
 
+    /// Runs the periodic work when it is due, and says when it is due next.
+    private func runPeriodicIfDue(at now: Int64) {
+        guard let periodic, now >= periodicDueAt else { return }
+        periodicDueAt = now + periodic.interval
+        periodic.action()
+    }
+
     /// Writes what is buffered. A failure keeps the bytes for the next attempt, which waits longer
     /// after each failure (up to a second), so a disk that refuses writes is neither hammered nor
     /// allowed to flood the diagnostics: the first few failures are reported, then every power of two.
     func write() {
         do {
             try writer.flush()
-            let failed = schedule.wrote(at: MonotonicClock.nanoseconds())
+            let now = MonotonicClock.nanoseconds()
+            if let start = batchStartedAt {
+                metrics.wrote(afterNanoseconds: now - start)
+                batchStartedAt = nil
+            }
+            let failed = schedule.wrote(at: now)
             if failed > 0 {
                 logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failed)"])
             }

@@ -78,26 +78,6 @@ public struct RunDirectory: Sendable, Equatable {
 
     /// Writes `text` to a temporary name beside `target`, then renames it into place.
     private func write(_ text: String, to target: String, mode: mode_t) throws(AuditDaemonError) {
-        let temporary = target + ".new"
-        unlink(temporary)
-        let bytes = Array(text.utf8)
-        let (written, code): (Int, Int32)
-        do {
-            guard let file = Descriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: mode) else {
-                throw AuditDaemonError(.startFailure, "cannot create \(temporary): \(Errno(errno).description)")
-            }
-            written = bytes.withUnsafeBytes { Glibc.write(file.rawValue, $0.baseAddress, $0.count) }
-            code = errno
-            _ = fchmod(file.rawValue, mode)  // the umask must not decide who may read it
-        }  // closed here, before the rename
-        guard written == bytes.count else {
-            unlink(temporary)
-            throw AuditDaemonError(.startFailure, "cannot write \(temporary): \(Errno(written < 0 ? code : ENOSPC).description)")
-        }
-        guard rename(temporary, target) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw AuditDaemonError(.startFailure, "cannot rename \(temporary) to \(target): \(Errno(code).description)")
-        }
+        try AtomicFile.replace(target, with: text, mode: mode)
     }
 }

@@ -76,6 +76,8 @@ public final class AuditLogWriter {
     public internal(set) var recordsNotLogged: UInt64 = 0
     /// The size of the live file, kept in memory as auditd does (set at open, 0 for a new file).
     public internal(set) var fileSize: UInt64 = 0
+    /// Bytes written to the log files by this writer, across rotations (for the metrics).
+    public internal(set) var bytesWritten: UInt64 = 0
     /// Rotations done (size, request or disk action).
     public internal(set) var rotations: UInt64 = 0
     /// Lines a full disk took only part of, cut back off the file to be written whole later.
@@ -169,6 +171,7 @@ public final class AuditLogWriter {
             case let .failure(error): try writeFailed(error.errno)
             }
             fileSize += UInt64(written)
+            bytesWritten += UInt64(written)
             consumeWritten(writtenPrefix + written)
             afterWrite()
         }

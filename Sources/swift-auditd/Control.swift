@@ -117,9 +117,23 @@ struct Status: ParsableCommand {
             state report, and the report is shown: log file and size, rotated files, records written, \
             the held backlog collected at registration, and losses by cause.
 
+            --format prometheus prints the same figures in Prometheus' text exposition format \
+            (swift_auditd_* series: records received by type, written, lost by cause, the kernel's \
+            backlog and limit, the held backlog, write latency, bytes written, rotations, disk free, \
+            log size, per plugin queued/dropped/restarts), what the daemon also writes for \
+            node_exporter's textfile collector when swift-auditd.conf sets metrics_textfile.
+
             Exit status: 0 when a swift-auditd is registered, 3 when it is not running (no daemon, or \
             another one, is registered), 1 on errors, 4 without the privilege AUDIT_GET needs.
             """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, prometheus
+    }
+
+    @Option(help: ArgumentHelp("What to print: text for people, prometheus for the text exposition format.",
+                               valueName: "format"))
+    var format: Format = .text
 
     @Option(help: ArgumentHelp("Directory where the daemon keeps its state report.", valueName: "dir"))
     var runDirectory: String = RunDirectory.defaultPath
@@ -128,7 +142,9 @@ struct Status: ParsableCommand {
 
     func run() throws {
         try reporting {
-            let (text, running) = try kernel.control().status(runDirectory: runDirectory)
+            let control = try kernel.control()
+            let (text, running) = format == .text ? try control.status(runDirectory: runDirectory)
+                                                  : try control.metrics(runDirectory: runDirectory)
             print(text, terminator: "")
             if !running { throw ExitCode(3) }
         }

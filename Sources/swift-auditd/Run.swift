@@ -22,10 +22,16 @@ struct Run: ParsableCommand {
             state report that 'swift-auditd status' reads. Each record names who sent the signal, as \
             the kernel reports it. Every other signal is ignored.
 
+            swift-auditd.conf, beside auditd.conf (-c), holds swift-auditd's own settings, read at \
+            start: metrics_textfile = PATH.prom makes the daemon rewrite that file for \
+            node_exporter's textfile collector every metrics_interval seconds (default 5), \
+            atomically, between batches, and remove it when it stops; an unknown key or a bad value \
+            exits 6 naming the file and line.
+
             Exit status: 0 after a clean stop; 1 when the daemon cannot start (the log cannot be \
             opened, the kernel refuses, another daemon is registered), after writing DAEMON_ABORT \
             when the kernel refused; 2 for a bad command line; 4 without the privilege an audit \
-            daemon needs; 6 for a bad auditd.conf.
+            daemon needs; 6 for a bad auditd.conf or swift-auditd.conf.
             """
     )
 
@@ -89,6 +95,7 @@ struct Run: ParsableCommand {
             let loaded = try AuditdConfiguration.read(directory: configurationDirectory)
             for note in loaded.notes { logger.notice("\(note)") }
             let configuration = loaded.configuration
+            options.settings = try SwiftAuditdSettings.read(directory: configurationDirectory)
             ProcessTuning.protectFromOOMKiller(logger: logger)
             ProcessTuning.boostPriority(by: configuration.priorityBoost, logger: logger)
             let socket: AuditSocket

@@ -35,6 +35,7 @@ struct InstallTests {
             ("usr/lib/systemd/system/swift-auditd.service", 0o644),
             ("usr/lib/tmpfiles.d/swift-auditd.conf", 0o644),
             ("etc/audit/auditd.conf", 0o640),
+            ("etc/audit/swift-auditd.conf", 0o640),
         ] + Self.manPages.map { ("usr/share/man/man8/\($0)", 0o644) }
         for (path, wanted) in expected {
             #expect(mode(stage.appending(path)) == wanted, "\(path)")
@@ -54,7 +55,7 @@ struct InstallTests {
 
         let removed = try make("uninstall", stage.path)
         #expect(removed.status == 0, "\(removed.output)")
-        for (path, _) in expected where path != "etc/audit/auditd.conf" {
+        for (path, _) in expected where !path.hasPrefix("etc/audit/") {
             #expect(!FileManager.default.fileExists(atPath: stage.appending(path)), "\(path) left behind")
         }
         #expect(FileManager.default.fileExists(atPath: conf))
@@ -99,6 +100,9 @@ struct InstallTests {
         #expect(configuration.logFile == "/var/log/audit/audit.log")
         #expect(configuration.logFormat == .enriched)
         #expect(configuration.priorityBoost == 4)
+        // swift-auditd.conf as shipped: every line a comment, so every default (no textfile).
+        let settings = try String(contentsOfFile: Self.root + "/config/swift-auditd.conf", encoding: .utf8)
+        #expect(try SwiftAuditdSettings(parsing: settings, path: "config/swift-auditd.conf") == SwiftAuditdSettings())
     }
 
     @Test(arguments: ["run", "status", "rotate", "reload", "resume", "stop", "follow"])
