@@ -519,6 +519,12 @@ def run_case(case, args, workload_path):
         row["exit"] = status
         if plugin is not None and plugin.end(5):
             row["plugin_note"] = f"the plugin (pid {plugin.pid}) outlived the daemon's stop by 5 s and was killed"
+        if plugin is not None:
+            # swift-auditd's stop summary counts what each plugin's queue dropped; auditd has no such count.
+            with open(os.path.join(directory, "reader.err"), errors="replace") as f:
+                dropped = re.search(rf"plugin {PLUGIN_NAME}\.conf: .* dropped (\d+)", f.read())
+            if dropped:
+                row["plugin_dropped"] = int(dropped.group(1))
         if not caught_up:
             row["note"] = f"did not catch up within {catch_up_s} s"
         if case.plugin == "stopped":
@@ -648,7 +654,9 @@ def plugin_verdict(rows):
                  f"{stopped['events_per_s']:,.0f} events/s, {stopped['events_per_s'] / plain['events_per_s']:.2f}x "
                  f"its {plain['events_per_s']:,.0f} with no plugin"),
                 ("plugin stopped: every record on disk", on_disk(stopped) and stopped["lost"] == 0,
-                 counted(stopped) + f", the kernel lost {stopped['lost']}"),
+                 counted(stopped) + f", the kernel lost {stopped['lost']}"
+                 + (f"; the plugin's queue dropped {stopped['plugin_dropped']:,} records (counted, q_depth full)"
+                    if "plugin_dropped" in stopped else "")),
             ])
         else:
             lines.append("  NOT MET  plugin stopped: not judged, a row is missing or failed"
@@ -867,6 +875,7 @@ def main():
                         f"longest pause in log growth {row['longest_pause_ms']:.1f} ms"
                         + (f", plugin pid {row['plugin_pid']} CPU {row['plugin_cpu_s']:.2f} s state {row['plugin_state']}"
                            if row.get("plugin_cpu_s") is not None else "")
+                        + (f", the plugin's queue dropped {row['plugin_dropped']:,} records" if "plugin_dropped" in row else "")
                         + (f", after SIGCONT and stop {row['after_cont'][0]:,} events / {row['after_cont'][1]:,} records on disk"
                            if "after_cont" in row else "")
                         + (f" ({row['note']})" if "note" in row else "")
