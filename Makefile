@@ -79,7 +79,8 @@ fuzz: deps
 # Benchmarks (issues 5 and 10). The kernel benchmark runs each reader in turn on the real kernel under
 # /tmp/swift-auditd-kernel.lock (Benchmarks/kernel-bench.py; it skips without root or a free daemon
 # slot): first the latency case (auditd 3.0.9 and swift-auditd, 200 single audited calls), then the
-# throughput cases; it prints each missed target as NOT MET and fails when a case ends in an error.
+# throughput cases, then both daemons with one discarding string plugin, reading and stopped
+# (issue 11); it prints each missed target as NOT MET and fails when a case ends in an error.
 # The replay pushes REPLAY_RECORDS datagrams through a socket pair into the daemon loop,
 # counting allocations with Benchmarks/malloc-count.c preloaded.
 BENCH_BIN := Benchmarks/.build

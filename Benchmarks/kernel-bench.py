@@ -20,6 +20,18 @@ incremental_async, freq 50) runs a probe instead (latency-probe.c): LATENCY_CALL
 calls, LATENCY_INTERVAL_US apart, each timed from the call until the log holds its event; p50, p99
 and max for both, and the ratio.
 
+The plugin cases (issue 11; ENRICHED, Debian's settings) attach one string plugin to each daemon
+through a plugins.d of the bench's own (`plugin_dir` in each daemon's auditd.conf; the other cases
+get an empty one): a root-owned 0750 script that runs `exec /bin/cat > /dev/null`, so the plugin is
+the daemon's child `cat`. "reading": the plugin runs; its CPU is measured apart from the daemon's.
+"stopped": it gets SIGSTOP as soon as the daemon has started it, and stays stopped until the log has
+been counted; then SIGCONT and the daemon's stop end it (SIGKILL by pid if it outlives that by 5 s).
+auditd 3.0.9 with a stopped plugin holds back its log and the audited machine, so its workload
+there also ends after --stopped-seconds (plus at most one kernel backlog wait, backlog_wait_time,
+60 s on Debian's kernel), and its rate is the calls made over the time taken. swift-auditd is
+judged against: reading, >= 3.0x auditd's rate and <= 0.25x its daemon CPU, 0 lost, every event on
+disk; stopped, >= 0.9x its own rate with no plugin (swift-enriched), every record on disk.
+
 The whole
 run holds /tmp/swift-auditd-kernel.lock (see notes/COORDINATION.md) and checks at the end that
 `auditctl -s` and `auditctl -l` show what they showed at the start.
@@ -134,6 +146,16 @@ def process_cpu_seconds(pid):
     return sum(process_cpu_split(pid))
 
 
+def bytes_read(pid):
+    """`rchar` from /proc/PID/io: every byte the process has read (for the plugin: what the daemon
+    sent it, plus a few KiB the shell and the loader read before `cat` ran)."""
+    with open(f"/proc/{pid}/io") as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    return 0
+
+
 def max_rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -188,7 +210,7 @@ def file_size(directory):
     return total
 
 
-def write_auditd_conf(directory, log_format):
+def write_auditd_conf(directory, log_format, plugin_dir):
     try:
         with open(DEBIAN_CONF) as f:
             text = f.read()
@@ -202,6 +224,9 @@ def write_auditd_conf(directory, log_format):
         # The run writes ~100 MB; rotating at 8 MB into 5 files would delete records before they
         # are counted.
         "max_log_file_action": "IGNORE",
+        # The bench's own plugins.d: empty, or the one discarding plugin of the plugin cases. The
+        # machine's /etc/audit/plugins.d is never read.
+        "plugin_dir": plugin_dir,
     }
     lines = []
     for line in text.splitlines():
@@ -222,13 +247,19 @@ class Skip(Exception):
 
 
 class Case:
-    def __init__(self, name, format_asked, command, needs_conf, latency=False):
+    def __init__(self, name, format_asked, command, needs_conf, latency=False, plugin=None, bounded=False):
         self.name = name
         self.format_asked = format_asked
         self.command = command  # a function of the temporary directory
         self.needs_conf = needs_conf
         # Time single calls to the file (latency-probe) instead of a full-rate workload.
         self.latency = latency
+        # None, "running" or "stopped": the discarding string plugin attached, and whether it is
+        # stopped (SIGSTOP) for the whole run.
+        self.plugin = plugin
+        # The workload also ends after --stopped-seconds (a daemon that holds back the audited
+        # machine); the rate is the calls it made over the time it ran.
+        self.bounded = bounded
 
 
 class GrowthWatcher:
@@ -297,16 +328,105 @@ def wait_until_caught_up(reader, directory, deadline):
     return False
 
 
+# The plugin of the plugin cases: reads what the daemon sends and discards it. `exec` makes the
+# daemon's child `cat` itself, so SIGSTOP stops the reader of the socket and its CPU is cat's.
+PLUGIN_SCRIPT = "#!/bin/sh\nexec /bin/cat > /dev/null\n"
+PLUGIN_NAME = "discard"
+
+
+def make_plugin_dir(directory, with_plugin):
+    """The bench's own plugins.d in `directory`: empty, or one active string plugin running
+    PLUGIN_SCRIPT (root-owned, 0750, outside plugins.d: auditd reads every file there as a plugin's
+    configuration). Returns the plugins.d path."""
+    plugins = os.path.join(directory, "plugins.d")
+    os.mkdir(plugins, 0o750)
+    if with_plugin:
+        program = os.path.join(directory, PLUGIN_NAME)
+        with open(program, "w") as f:
+            f.write(PLUGIN_SCRIPT)
+        os.chmod(program, 0o750)
+        conf = os.path.join(plugins, PLUGIN_NAME + ".conf")
+        with open(conf, "w") as f:
+            f.write(f"active = yes\ndirection = out\npath = {program}\ntype = always\nformat = string\n")
+        os.chmod(conf, 0o640)
+    return plugins
+
+
+def process_identity(pid):
+    """(parent pid, command name, start time, state) from /proc/PID/stat, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    name = text[text.index("(") + 1:text.rindex(")")]
+    fields = text.rsplit(")", 1)[1].split()
+    # fields[0] is field 3 (state), fields[1] field 4 (ppid), fields[19] field 22 (starttime).
+    return int(fields[1]), name, int(fields[19]), fields[0]
+
+
+class PluginProcess:
+    """The daemon's plugin child, found by its parent pid once it runs `cat`; signalled only while
+    /proc still shows the same process (pid and start time)."""
+
+    def __init__(self, pid, start_time):
+        self.pid, self.start_time = pid, start_time
+
+    @staticmethod
+    def find(daemon_pid, deadline):
+        while time.monotonic() < deadline:
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    identity = process_identity(int(entry))
+                    if identity and identity[0] == daemon_pid and identity[1] == "cat":
+                        return PluginProcess(int(entry), identity[2])
+            time.sleep(0.02)
+        raise RuntimeError(f"no plugin (cat) started by pid {daemon_pid} within 10 s")
+
+    def alive(self):
+        identity = process_identity(self.pid)
+        return identity is not None and identity[2] == self.start_time and identity[3] != "Z"
+
+    def state(self):
+        identity = process_identity(self.pid)
+        return identity[3] if identity and identity[2] == self.start_time else None
+
+    def signal(self, number):
+        if self.alive():
+            os.kill(self.pid, number)
+
+    def stop(self):
+        """SIGSTOP, and wait until the kernel shows it stopped."""
+        self.signal(signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while self.state() not in ("T", "t"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"plugin pid {self.pid} did not stop")
+            time.sleep(0.01)
+
+    def end(self, wait):
+        """SIGCONT; then, if the daemon's stop left it running after `wait` seconds, SIGKILL.
+        Returns whether it had to be killed."""
+        self.signal(signal.SIGCONT)
+        deadline = time.monotonic() + wait
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.alive():
+            self.signal(signal.SIGKILL)
+            return True
+        return False
+
+
 def run_case(case, args, workload_path):
     directory = tempfile.mkdtemp(prefix="swift-auditd-bench.")
     os.chmod(directory, 0o700)
     row = {"reader": case.name, "asked": case.format_asked}
-    reader = workload = profiler = None
+    reader = workload = profiler = plugin = None
     rule_loaded = None
     before = kernel_status()
     try:
         if case.needs_conf:
-            write_auditd_conf(directory, case.format_asked)
+            write_auditd_conf(directory, case.format_asked, make_plugin_dir(directory, case.plugin is not None))
         run("auditctl", "-b", str(BACKLOG_LIMIT))
         stderr = open(os.path.join(directory, "reader.err"), "w")
         reader = subprocess.Popen(case.command(directory), stdin=subprocess.DEVNULL, stdout=stderr,
@@ -319,6 +439,11 @@ def run_case(case, args, workload_path):
             time.sleep(0.05)
         if kernel_status().get("enabled") != 1:
             run("auditctl", "-e", "1")
+        if case.plugin:
+            plugin = PluginProcess.find(reader.pid, time.monotonic() + 10)
+            row["plugin_pid"] = plugin.pid
+            if case.plugin == "stopped":
+                plugin.stop()
         if args.profile:
             profiler = subprocess.Popen(args.profile.format(pid=reader.pid, reader=case.name.split()[0],
                                                             format=case.format_asked.lower()),
@@ -335,6 +460,8 @@ def run_case(case, args, workload_path):
             command = [args.probe, log_path, str(LATENCY_CALLS), str(LATENCY_INTERVAL_US)]
         else:
             command = [workload_path, str(args.events)]
+            if case.bounded:
+                command.append(str(args.stopped_seconds))
         workload = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         workload_pid = int(workload.stdout.readline().strip().split("=")[1])
         run("auditctl", "-a", *rule_args(workload_pid))
@@ -345,13 +472,16 @@ def run_case(case, args, workload_path):
         watcher = None if case.latency else GrowthWatcher(directory)
         workload.stdin.write("go\n")
         workload.stdin.close()
+        # A bounded workload ends itself after --stopped-seconds, unless the kernel holds it in a
+        # backlog wait (at most backlog_wait_time) when the time is up.
+        timeout = args.stopped_seconds + 90 if case.bounded else args.timeout
         try:
-            workload.wait(timeout=args.timeout)
+            workload.wait(timeout=timeout)
             output = workload.stdout.read()
         except subprocess.TimeoutExpired:
             workload.kill()
             workload.wait()
-            raise RuntimeError(f"the workload did not finish within {args.timeout} s")
+            raise RuntimeError(f"the workload did not finish within {timeout} s")
         finally:
             if watcher is not None:
                 row["longest_pause_ms"] = watcher.stop()
@@ -371,8 +501,14 @@ def run_case(case, args, workload_path):
             row["events_per_s"] = events / seconds
             row["workload_s"] = seconds
 
-        caught_up = wait_until_caught_up(reader, directory, time.monotonic() + 60)
+        # A daemon held back by its stopped plugin never catches up: 10 s is enough to see that.
+        catch_up_s = 10 if case.bounded else 60
+        caught_up = wait_until_caught_up(reader, directory, time.monotonic() + catch_up_s)
         row["user_s"], row["sys_s"] = process_cpu_split(reader.pid)
+        if plugin is not None:
+            row["plugin_cpu_s"] = process_cpu_seconds(plugin.pid) if plugin.alive() else None
+            row["plugin_read_mib"] = bytes_read(plugin.pid) / 2**20 if plugin.alive() else None
+            row["plugin_state"] = plugin.state()
         row["cpu_s"] = row["user_s"] + row["sys_s"]
         row["rss_mib"] = max_rss_kib(reader.pid) / 1024
         status_after = kernel_status()
@@ -380,16 +516,32 @@ def run_case(case, args, workload_path):
         # How long the kernel made audited tasks wait for the reader (backlog full), as the kernel
         # counts it (audit_backlog_wait_time_actual).
         row["waited"] = status_after.get("backlog_wait_time_actual", 0) - waited_before
+        if case.plugin == "stopped":
+            # What the log holds while the plugin is still stopped, the daemon still running.
+            row["events_on_disk"], row["records_on_disk"], row["written"] = count_on_disk(directory)
         run("auditctl", "-d", *rule_args(workload_pid))
         rule_loaded = None
         if profiler is not None:
             os.killpg(profiler.pid, signal.SIGINT)
             profiler.wait(timeout=30)
+        if plugin is not None:
+            plugin.signal(signal.SIGCONT)
         status = stop_process(reader, 20)
         row["exit"] = status
+        if plugin is not None and plugin.end(5):
+            row["plugin_note"] = f"the plugin (pid {plugin.pid}) outlived the daemon's stop by 5 s and was killed"
+        if plugin is not None:
+            # swift-auditd's stop summary counts what each plugin's queue dropped; auditd has no such count.
+            with open(os.path.join(directory, "reader.err"), errors="replace") as f:
+                dropped = re.search(rf"plugin {PLUGIN_NAME}\.conf: .* dropped (\d+)", f.read())
+            if dropped:
+                row["plugin_dropped"] = int(dropped.group(1))
         if not caught_up:
-            row["note"] = "did not catch up within 60 s"
-        row["events_on_disk"], row["records_on_disk"], row["written"] = count_on_disk(directory)
+            row["note"] = f"did not catch up within {catch_up_s} s"
+        if case.plugin == "stopped":
+            row["after_cont"] = count_on_disk(directory)[:2]
+        else:
+            row["events_on_disk"], row["records_on_disk"], row["written"] = count_on_disk(directory)
         row["events"] = events
         return row
     except Exception as error:  # one failed reader must not stop the others or leave the kernel dirty
@@ -404,8 +556,12 @@ def run_case(case, args, workload_path):
             workload.wait()
         if rule_loaded is not None:
             run("auditctl", "-d", *rule_args(rule_loaded), check=False)
+        if plugin is not None:
+            plugin.signal(signal.SIGCONT)
         if reader is not None and reader.poll() is None:
             stop_process(reader, 20)
+        if plugin is not None:
+            plugin.end(5)
         run("auditctl", "-b", str(before["backlog_limit"]), check=False)
         if kernel_status().get("enabled") != before["enabled"]:
             run("auditctl", "-e", str(before["enabled"]), check=False)
@@ -438,6 +594,97 @@ def format_table(rows, floor, auditd_enriched):
     lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cells) + " |" for cells in table[1:]]
     return "\n".join(lines)
+
+
+def plugin_table(rows):
+    """The plugin cases, each swift-auditd row beside auditd's in the same case."""
+    header = ["daemon", "plugin", "events", "events/s", "daemon CPU s", "plugin CPU s", "plugin read MiB", "events on disk",
+              "records on disk", "lost", "rate vs auditd", "CPU vs auditd", "rate vs own, no plugin"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    plain = {"auditd": rows.get("auditd-enriched"), "swift": rows.get("swift-enriched")}
+    for key in ("auditd-plugin", "swift-plugin", "auditd-plugin-stopped", "swift-plugin-stopped"):
+        row = rows.get(key)
+        if row is None:
+            continue
+        state = "stopped" if key.endswith("stopped") else "reading"
+        if "error" in row:
+            lines.append(f"| {row['reader']} | {state} | error: {row['error']} |" + " |" * (len(header) - 3))
+            continue
+        auditd = rows.get(key.replace("swift", "auditd")) if key.startswith("swift") else None
+        auditd = auditd if auditd and "error" not in auditd else None
+        own = plain[key.split("-")[0]]
+        own = own if own and "error" not in own else None
+
+        def ratio(value, base):
+            return f"{value / base:.2f}x" if base else "-"
+        plugin_cpu = row.get("plugin_cpu_s")
+        lines.append("| " + " | ".join([
+            row["reader"], state, f"{row['events']:,}" + (f" in {row['workload_s']:.1f} s" if key == "auditd-plugin-stopped" else ""),
+            f"{row['events_per_s']:,.0f}", f"{row['cpu_s']:.2f}", "-" if plugin_cpu is None else f"{plugin_cpu:.2f}",
+            "-" if row.get("plugin_read_mib") is None else f"{row['plugin_read_mib']:.1f}",
+            f"{row['events_on_disk']:,}/{row['events']:,}", f"{row['records_on_disk']:,}/{2 * row['events']:,}",
+            str(row["lost"]),
+            ratio(row["events_per_s"], auditd and auditd["events_per_s"]), ratio(row["cpu_s"], auditd and auditd["cpu_s"]),
+            ratio(row["events_per_s"], own and own["events_per_s"]),
+        ]) + " |")
+    return "\n".join(lines)
+
+
+def plugin_verdict(rows):
+    """The issue's plugin targets for swift-auditd, each met or not."""
+    def good(key):
+        row = rows.get(key)
+        return row if row and "error" not in row else None
+
+    def on_disk(row):
+        return row["events_on_disk"] == row["events"] and row["records_on_disk"] == 2 * row["events"]
+
+    def counted(row):
+        return f"{row['events_on_disk']:,}/{row['events']:,} events, {row['records_on_disk']:,}/{2 * row['events']:,} records"
+    lines = []
+    swift, auditd = good("swift-plugin"), good("auditd-plugin")
+    if "swift-plugin" in rows or "auditd-plugin" in rows:
+        if swift and auditd:
+            lines += judged([
+                ("plugin reading: rate >= 3.0x auditd's with the same plugin", swift["events_per_s"] >= 3.0 * auditd["events_per_s"],
+                 f"{swift['events_per_s']:,.0f} events/s, {swift['events_per_s'] / auditd['events_per_s']:.2f}x auditd's "
+                 f"{auditd['events_per_s']:,.0f}"),
+                ("plugin reading: daemon CPU <= 0.25x auditd's", swift["cpu_s"] <= 0.25 * auditd["cpu_s"],
+                 f"{swift['cpu_s']:.2f} s, {swift['cpu_s'] / auditd['cpu_s']:.2f}x auditd's {auditd['cpu_s']:.2f} s "
+                 f"(plugin's own CPU excluded: {swift.get('plugin_cpu_s') or 0:.2f} s here, "
+                 f"{auditd.get('plugin_cpu_s') or 0:.2f} s under auditd)"),
+                ("plugin reading: 0 lost", swift["lost"] == 0, f"the kernel lost {swift['lost']}"),
+                ("plugin reading: every event on disk", on_disk(swift), counted(swift)),
+                # Not one of the issue's figures, but what a plugin's user asks first.
+                ("plugin reading: the plugin got every record (its queue dropped none)",
+                 swift.get("plugin_dropped") == 0,
+                 f"swift-auditd's stop summary: dropped {swift['plugin_dropped']:,}" if "plugin_dropped" in swift
+                 else "no count in swift-auditd's stop summary"),
+            ])
+        else:
+            lines.append("  NOT MET  plugin reading: not judged, a row is missing or failed")
+    stopped, plain = good("swift-plugin-stopped"), good("swift-enriched")
+    if "swift-plugin-stopped" in rows:
+        if stopped and plain:
+            lines += judged([
+                ("plugin stopped: rate >= 0.9x swift-auditd's with no plugin", stopped["events_per_s"] >= 0.9 * plain["events_per_s"],
+                 f"{stopped['events_per_s']:,.0f} events/s, {stopped['events_per_s'] / plain['events_per_s']:.2f}x "
+                 f"its {plain['events_per_s']:,.0f} with no plugin"),
+                ("plugin stopped: every record on disk", on_disk(stopped) and stopped["lost"] == 0,
+                 counted(stopped) + f", the kernel lost {stopped['lost']}"
+                 + (f"; the plugin's queue dropped {stopped['plugin_dropped']:,} records (counted, q_depth full)"
+                    if "plugin_dropped" in stopped else "")),
+            ])
+        else:
+            lines.append("  NOT MET  plugin stopped: not judged, a row is missing or failed"
+                         + ("" if plain else " (swift-enriched, its rate with no plugin, is needed too)"))
+    held = good("auditd-plugin-stopped")
+    if held:
+        lines.append(f"  (beside it) auditd 3.0.9 with the plugin stopped: {held['events']:,} calls in "
+                     f"{held['workload_s']:.1f} s, {held['events_per_s']:,.0f} events/s; {counted(held)} "
+                     f"in its log while the plugin was stopped, {held['after_cont'][0]:,} events after SIGCONT and "
+                     f"its stop; the kernel lost {held['lost']}")
+    return lines
 
 
 def judged(checks):
@@ -544,8 +791,12 @@ def main():
     parser.add_argument("--swift-auditd", default=os.path.join(here, "..", ".build", "release", "swift-auditd"))
     parser.add_argument("--auditd", default=shutil.which("auditd") or "/usr/sbin/auditd")
     parser.add_argument("--only", help="comma-separated cases: auditd-latency,swift-latency,"
-                        "floor,auditd-raw,auditd-enriched,swift-raw,swift-enriched"
+                        "floor,auditd-raw,auditd-enriched,swift-raw,swift-enriched,"
+                        "auditd-plugin,swift-plugin,auditd-plugin-stopped,swift-plugin-stopped"
                         " (and baseline-raw,baseline-enriched with --baseline)")
+    parser.add_argument("--stopped-seconds", type=int, default=10,
+                        help="auditd 3.0.9 with a stopped plugin holds back the audited machine: its workload "
+                        "also ends after this many seconds (10), plus at most one kernel backlog wait")
     parser.add_argument("--baseline", help="another swift-auditd binary to measure beside this one (e.g. before a change)")
     parser.add_argument("--timeout", type=int, default=180, help="seconds the workload may take, per reader")
     parser.add_argument("--rounds", type=int, default=1,
@@ -594,8 +845,14 @@ def main():
             Case("auditd 3.0.9", "ENRICHED", lambda d: [args.auditd, "-n", "-c", d], True),
             Case("swift-auditd", "RAW", lambda d: [args.swift_auditd, "-c", d], True),
             Case("swift-auditd", "ENRICHED", lambda d: [args.swift_auditd, "-c", d], True),
+            Case("auditd 3.0.9", "ENRICHED", lambda d: [args.auditd, "-n", "-c", d], True, plugin="running"),
+            Case("swift-auditd", "ENRICHED", lambda d: [args.swift_auditd, "-c", d], True, plugin="running"),
+            Case("auditd 3.0.9", "ENRICHED", lambda d: [args.auditd, "-n", "-c", d], True, plugin="stopped",
+                 bounded=True),
+            Case("swift-auditd", "ENRICHED", lambda d: [args.swift_auditd, "-c", d], True, plugin="stopped"),
         ]
-        keys = ["auditd-latency", "swift-latency", "floor", "auditd-raw", "auditd-enriched", "swift-raw", "swift-enriched"]
+        keys = ["auditd-latency", "swift-latency", "floor", "auditd-raw", "auditd-enriched", "swift-raw", "swift-enriched",
+                "auditd-plugin", "swift-plugin", "auditd-plugin-stopped", "swift-plugin-stopped"]
         if args.baseline:
             # Another build of swift-auditd, e.g. before a change, measured in the same run.
             cases += [
@@ -633,7 +890,13 @@ def main():
                         f"{row['events_on_disk']:,} events / {row['records_on_disk']:,} records on disk, "
                         f"lost {row['lost']}, backlog waits {row['waited']}, max RSS {row['rss_mib']:.1f} MiB, wrote {row['written']}, "
                         f"longest pause in log growth {row['longest_pause_ms']:.1f} ms"
-                        + (f" ({row['note']})" if "note" in row else ""))
+                        + (f", plugin pid {row['plugin_pid']} CPU {row['plugin_cpu_s']:.2f} s state {row['plugin_state']}"
+                           if row.get("plugin_cpu_s") is not None else "")
+                        + (f", the plugin's queue dropped {row['plugin_dropped']:,} records" if "plugin_dropped" in row else "")
+                        + (f", after SIGCONT and stop {row['after_cont'][0]:,} events / {row['after_cont'][1]:,} records on disk"
+                           if "after_cont" in row else "")
+                        + (f" ({row['note']})" if "note" in row else "")
+                        + (f" ({row['plugin_note']})" if "plugin_note" in row else ""))
         rows = {key: median_run(found) for key, found in runs.items()}
         failed = sorted(key for key, found in runs.items() if any("error" in r for r in found))
 
@@ -656,13 +919,26 @@ def main():
                 say("swift-auditd against the latency targets:")
                 for line in latency_verdict(swift_latency, auditd_latency):
                     say(line)
-        throughput_keys = [k for k in keys if k in rows and k not in latency_keys]
+        throughput_keys = [k for k in keys if k in rows and k not in latency_keys and not k.startswith(("auditd-plugin", "swift-plugin"))]
         say("")
         say(format_table([rows[k] for k in throughput_keys], floor, auditd_enriched))
         if "swift-enriched" in rows:
             say("")
             say("swift-auditd ENRICHED against the throughput targets:")
             for line in verdict(rows["swift-enriched"], floor, auditd_enriched):
+                say(line)
+        plugin_keys = [k for k in ("auditd-plugin", "swift-plugin", "auditd-plugin-stopped", "swift-plugin-stopped")
+                       if k in rows]
+        if plugin_keys:
+            say("")
+            say(f"with one string plugin ({PLUGIN_SCRIPT.splitlines()[1].strip()}, a child of the daemon), ENRICHED; "
+                "daemon CPU excludes the plugin's, shown beside it; \"stopped\": SIGSTOP from its start until "
+                f"the daemon's stop, the log counted before SIGCONT; auditd's workload there ends after "
+                f"{args.stopped_seconds} s")
+            say(plugin_table(rows))
+            say("")
+            say("swift-auditd with a plugin against the targets:")
+            for line in plugin_verdict(rows):
                 say(line)
         if failed:
             say("")
