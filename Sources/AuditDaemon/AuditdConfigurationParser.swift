@@ -57,7 +57,7 @@ struct AuditdConfigurationParser {
         if !unsupportedLines.isEmpty {
             let list = unsupportedLines.map { "\($0.0) (line \($0.1))" }.joined(separator: ", ")
             notes.append("\(path): accepted but not supported by swift-auditd, so ignored (it has no network listener, "
-                + "plugins, email or Kerberos/TLS): \(list)")
+                + "email or Kerberos/TLS): \(list)")
         }
         if sawLine { try sanityCheck() }
     }

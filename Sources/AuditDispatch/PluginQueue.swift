@@ -69,37 +69,51 @@ public final class PluginQueue: @unchecked Sendable {
     /// The oldest message, as up to two stored segments and the framed length; nil when empty.
     /// The segments stay valid until `removeFirst()`: the producer never writes into used space.
     public func first() -> Message? {
-        state.withLock { state in
-            guard state.messages > 0 else { return nil }
-            var header = (UInt32(0), UInt32(0))
-            withUnsafeMutableBytes(of: &header) { raw in
-                for index in 0..<Self.itemHeader {
-                    raw[index] = storage.load(fromByteOffset: (state.head + index) % capacityBytes, as: UInt8.self)
-                }
-            }
-            let start = (state.head + Self.itemHeader) % capacityBytes
-            let stored = Int(header.0)
-            let firstCount = min(stored, capacityBytes - start)
-            return Message(
-                first: UnsafeRawBufferPointer(start: storage + start, count: firstCount),
-                second: UnsafeRawBufferPointer(start: storage, count: stored - firstCount),
-                framedLength: Int(header.1))
+        state.withLock { state in state.messages > 0 ? message(at: state.head) : nil }
+    }
+
+    /// Calls `body` with the oldest messages, oldest first, at most `limit` of them. Their bytes
+    /// stay valid until they are removed: the producer never writes into used space.
+    public func forEachQueued(upTo limit: Int, _ body: (Message) -> Void) {
+        let (head, messages) = state.withLock { ($0.head, min($0.messages, limit)) }
+        var position = head
+        for _ in 0..<messages {
+            let message = message(at: position)
+            body(message)
+            position = (position + Self.itemHeader + message.storedLength) % capacityBytes
         }
     }
 
-    /// Drops the oldest message, once it has been written whole.
-    public func removeFirst() {
-        state.withLock { state in
-            guard state.messages > 0 else { return }
-            var stored = UInt32(0)
-            withUnsafeMutableBytes(of: &stored) { raw in
-                for index in 0..<4 { raw[index] = storage.load(fromByteOffset: (state.head + index) % capacityBytes, as: UInt8.self) }
+    /// The message whose header starts at `position` in the ring.
+    private func message(at position: Int) -> Message {
+        var header = (UInt32(0), UInt32(0))
+        withUnsafeMutableBytes(of: &header) { raw in
+            for index in 0..<Self.itemHeader {
+                raw[index] = storage.load(fromByteOffset: (position + index) % capacityBytes, as: UInt8.self)
             }
-            let size = Self.itemHeader + Int(stored)
-            state.head = (state.head + size) % capacityBytes
-            state.used -= size
-            state.messages -= 1
-            state.written += 1
+        }
+        let start = (position + Self.itemHeader) % capacityBytes
+        let stored = Int(header.0)
+        let firstCount = min(stored, capacityBytes - start)
+        return Message(first: UnsafeRawBufferPointer(start: storage + start, count: firstCount),
+                       second: UnsafeRawBufferPointer(start: storage, count: stored - firstCount),
+                       framedLength: Int(header.1))
+    }
+
+    /// Drops the oldest message, once it has been written whole.
+    public func removeFirst() { removeFirst(1) }
+
+    /// Drops the `count` oldest messages, once they have been written whole.
+    public func removeFirst(_ count: Int) {
+        guard count > 0 else { return }
+        state.withLock { state in
+            for _ in 0..<min(count, state.messages) {
+                let size = Self.itemHeader + message(at: state.head).storedLength
+                state.head = (state.head + size) % capacityBytes
+                state.used -= size
+                state.messages -= 1
+                state.written += 1
+            }
             if state.messages == 0 { state.head = 0 }
         }
     }
