@@ -30,12 +30,12 @@ final class AfUnixServer: @unchecked Sendable {
     /// Closed when the server goes; `close()` removes its name, so nobody new can connect.
     let listener: Descriptor
     private let readers = Mutex<[Reader]>([])
-    private let queueDepth: Int
+    private let queueMessages: Int
     private let queueBytes: Int
     /// Messages refused by readers' full queues.
     private let refusedCount = Atomic<UInt64>(0)
 
-    init(arguments: [String], queueDepth: Int, queueBytes: Int) throws(PluginStartError) {
+    init(arguments: [String], queueMessages: Int, queueBytes: Int) throws(PluginStartError) {
         var mode: mode_t?
         var path: String?
         for argument in arguments {
@@ -79,7 +79,7 @@ final class AfUnixServer: @unchecked Sendable {
         }
         self.path = path
         self.listener = listener
-        self.queueDepth = queueDepth
+        self.queueMessages = queueMessages
         self.queueBytes = queueBytes
     }
 
@@ -90,7 +90,7 @@ final class AfUnixServer: @unchecked Sendable {
             guard fd >= 0 else { return }
             let socket = Descriptor(owning: fd)
             guard (try? socket.setCloseOnExec()) != nil, (try? socket.setNonBlocking()) != nil else { continue }
-            let reader = Reader(socket: socket, queue: PluginQueue(messages: queueDepth, bytes: queueBytes))
+            let reader = Reader(socket: socket, queue: PluginQueue(messages: queueMessages, bytes: queueBytes))
             readers.withLock { $0.append(reader) }
         }
     }

@@ -4,7 +4,8 @@ import AuditLog
 public struct DispatcherSettings: Equatable, Sendable {
     /// `plugin_dir`.
     public var pluginDirectory = "/etc/audit/plugins.d"
-    /// `q_depth`: messages each plugin's queue holds (auditd has one queue for all plugins).
+    /// `q_depth`: how many events auditd's one queue for all plugins holds. Each plugin's queue
+    /// here is sized from it (`queueMessages`, `queueBytes`).
     public var queueDepth = 2000
     /// `overflow_action`: what a full queue does, to that plugin only.
     public var overflowAction = OverflowAction.syslog
@@ -15,9 +16,15 @@ public struct DispatcherSettings: Equatable, Sendable {
 
     public init() {}
 
-    /// Bytes each plugin's queue may hold: `q_depth` messages of a typical size. A queue full of
-    /// records of the largest size holds fewer; either limit refuses a message.
-    public var queueBytes: Int { queueDepth * 1024 }
+    /// Messages each plugin's queue holds: auditd's `q_depth` counts events, and an event is
+    /// several records, each one message (three for the usual SYSCALL, PROCTITLE, EOE; more for
+    /// an execve). Measured on a full-rate load, a queue of `q_depth` messages filled in the few
+    /// milliseconds a busy machine took to schedule the dispatcher's thread.
+    public var queueMessages: Int { queueDepth * 4 }
+    /// Bytes each plugin's queue may hold: `queueMessages` of a typical size (512 bytes). A queue
+    /// of larger records holds fewer; either limit refuses a message. At auditd's default that is
+    /// 4 MiB, less than auditd's queue of 2000 events of 8986 bytes each.
+    public var queueBytes: Int { queueMessages * 512 }
 }
 
 /// `overflow_action` (`audisp/queue.c: do_overflow_action`).

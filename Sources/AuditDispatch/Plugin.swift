@@ -23,9 +23,9 @@ final class Plugin: @unchecked Sendable {
 
     init(entry: PluginDirectory.Entry, settings: DispatcherSettings) throws(PluginStartError) {
         self.entry = entry
-        queue = PluginQueue(messages: settings.queueDepth, bytes: settings.queueBytes)
+        queue = PluginQueue(messages: settings.queueMessages, bytes: settings.queueBytes)
         afUnix = entry.configuration.isBuiltinAfUnix
-            ? try AfUnixServer(arguments: entry.configuration.arguments, queueDepth: settings.queueDepth, queueBytes: settings.queueBytes)
+            ? try AfUnixServer(arguments: entry.configuration.arguments, queueMessages: settings.queueMessages, queueBytes: settings.queueBytes)
             : nil
     }
 
