@@ -72,6 +72,7 @@ let package = Package(
             name: "AuditDaemon",
             dependencies: [
                 "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "AuditSystem", "RemoteProtocol", "AuditDispatch",
+                "AuditRemote", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath

@@ -76,9 +76,18 @@ public struct ControlClient {
                 report = freshReport(from: registered, in: directory)
             }
         }
+        // A central server (local_events = no) is registered nowhere: its PID file names it.
+        var networkServer: StatusText.Daemon?
+        if daemon?.isSwiftAuditd != true, let pid = directory.pidInPIDFile(), pid != daemon?.pid {
+            let server = RegisteredDaemon(pid: pid)
+            if server.isSwiftAuditd {
+                networkServer = StatusText.Daemon(pid: pid, description: server.description, isSwiftAuditd: true)
+                report = freshReport(from: server, in: directory)
+            }
+        }
         let text = StatusText.render(kernel: status, daemon: daemon, report: report, stateFile: directory.stateFile,
-                                     now: DaemonRecordStamper.wallClock().seconds)
-        return (text, daemon?.isSwiftAuditd == true)
+                                     now: DaemonRecordStamper.wallClock().seconds, networkServer: networkServer)
+        return (text, daemon?.isSwiftAuditd == true || networkServer != nil)
     }
 
     /// Asks the daemon for a new report (SIGCONT) and waits up to 2 s for it; the last one otherwise.

@@ -4,6 +4,7 @@ import AuditLog
 import AuditNetlink
 import AuditProtocol
 import Logging
+import RemoteProtocol
 
 /// The record path and its one owner: the kernel client, the log writer, the count of the records
 /// the kernel held before registration, the control queue, and when to write (`WriteSchedule`,
@@ -26,6 +27,21 @@ final class RecordLoop {
     /// Counts the held backlog from the registration until it is reported.
     private(set) var tracker: HeldBacklogTracker?
     private var isTracking = false
+
+    // The central server's side (nil inbox: no listener). See RecordLoop+Remote.swift.
+    /// What the listener hands over; nil when `tcp_listen_port` is not set.
+    var remoteInbox: RemoteInbox?
+    /// Records appended to the log and waiting for their write before the ACK.
+    var acknowledgements = RemoteAcknowledgements()
+    /// `distribute_network`: clients' records go to the plugins too.
+    var distributeNetwork = false
+    /// Writes a DAEMON_ACCEPT or DAEMON_CLOSE as the daemon's own record (the daemon's stamper).
+    var writeListenerRecord: (ListenerRecord) -> Void = { _ in }
+    /// Reused for each batch taken from the inbox.
+    var remoteBatch: [RemoteInbox.Entry] = []
+    /// At most this many remote entries per turn of the loop: the kernel socket is read again
+    /// between batches, so a flood of remote records never holds the local ones back.
+    static let remoteBatchLimit = 256
 
     init(socket: AuditSocket, writer: AuditLogWriter, control: DaemonControl, dispatcher: Dispatcher,
          batchWindow: Duration, logger: Logger) {
@@ -130,6 +146,7 @@ final class RecordLoop {
                 logger.warning("the kernel's end of the socket closed; stopping")
                 return nil
             }
+            let remoteWaiting = remoteInbox == nil ? false : takeRemoteRecords()
             dispatcher.nudge()
             let now = MonotonicClock.nanoseconds()
             if writer.hasPendingRecords { schedule.recordsBuffered(at: now) }
@@ -141,12 +158,14 @@ final class RecordLoop {
             // A full batch, or an overflow, says more is waiting: receive again before writing.
             let drained: Bool
             switch result {
-            case let .received(count): drained = count < client.batch.slotCount
+            case let .received(count): drained = count < client.batch.slotCount && !remoteWaiting
             case .overrun: drained = false
-            case .empty, .closed: drained = true
+            case .empty, .closed: drained = !remoteWaiting
             }
             if schedule.shouldWrite(at: now, socketDrained: drained) { write() }
-            if !drained { continue }
+            // Answers records written by a write outside the loop's (a daemon record's).
+            if !acknowledgements.isEmpty { acknowledgeWritten() }
+            if !drained || remoteInbox?.isEmpty == false { continue }
             // The socket is drained for now: wait for more, for a command, or for a write that is
             // due (the end of the gap after the last write, the window, a retry after a failure).
             var timeout = schedule.nanosecondsUntilDue(at: now) ?? -1
@@ -170,6 +189,7 @@ final class RecordLoop {
     func write() {
         do {
             try writer.flush()
+            if !acknowledgements.isEmpty { acknowledgeWritten() }
             let failed = schedule.wrote(at: MonotonicClock.nanoseconds())
             if failed > 0 {
                 logger.notice("the audit log takes writes again", metadata: ["failed_writes": "\(failed)"])
