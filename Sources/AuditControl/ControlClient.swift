@@ -68,22 +68,21 @@ public struct ControlClient {
         let directory = RunDirectory(runDirectory)
         var daemon: StatusText.Daemon?
         var report: DaemonStateReport?
+        var registered: RegisteredDaemon?
         if status.pid != 0 {
-            let registered = RegisteredDaemon(pid: Int32(bitPattern: status.pid))
-            daemon = StatusText.Daemon(pid: registered.pid, description: registered.description,
-                                       isSwiftAuditd: registered.isSwiftAuditd)
-            if registered.isSwiftAuditd {
-                report = freshReport(from: registered, in: directory)
-            }
+            let found = RegisteredDaemon(pid: Int32(bitPattern: status.pid))
+            registered = found
+            daemon = StatusText.Daemon(pid: found.pid, description: found.description, isSwiftAuditd: found.isSwiftAuditd)
         }
-        // A central server (local_events = no) is registered nowhere: its PID file names it.
+        // A central server (local_events = no) is registered nowhere: the run directory's PID
+        // file names it, and then it is the one asked for a report, not the registered daemon.
         var networkServer: StatusText.Daemon?
-        if daemon?.isSwiftAuditd != true, let pid = directory.pidInPIDFile(), pid != daemon?.pid {
+        if let pid = directory.pidInPIDFile(), pid != daemon?.pid, RegisteredDaemon(pid: pid).isSwiftAuditd {
             let server = RegisteredDaemon(pid: pid)
-            if server.isSwiftAuditd {
-                networkServer = StatusText.Daemon(pid: pid, description: server.description, isSwiftAuditd: true)
-                report = freshReport(from: server, in: directory)
-            }
+            networkServer = StatusText.Daemon(pid: pid, description: server.description, isSwiftAuditd: true)
+            report = freshReport(from: server, in: directory)
+        } else if let registered, registered.isSwiftAuditd {
+            report = freshReport(from: registered, in: directory)
         }
         let text = StatusText.render(kernel: status, daemon: daemon, report: report, stateFile: directory.stateFile,
                                      now: DaemonRecordStamper.wallClock().seconds, networkServer: networkServer)

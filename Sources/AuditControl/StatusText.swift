@@ -38,7 +38,7 @@ public enum StatusText {
         row("backlog wait time", "\(kernel.backlogWaitTime) (actual \(kernel.backlogWaitTimeActual))")
 
         lines.append("")
-        guard let daemon = daemon?.isSwiftAuditd == true ? daemon : networkServer ?? daemon, daemon.isSwiftAuditd else {
+        guard let daemon = networkServer ?? daemon, daemon.isSwiftAuditd else {
             lines.append(daemon == nil ? "swift-auditd: not running (no audit daemon is registered with the kernel)"
                                        : "swift-auditd: not the registered daemon")
             return lines.joined(separator: "\n") + "\n"
