@@ -161,6 +161,44 @@ struct CentralServerTests {
         #expect(report.contains("remote client 1 = ::ffff:127.0.0.1:\(client.localPort) records=5 replies=5 pending=0"), "\(report)")
     }
 
+    @Test func aReloadAppliesNewLimitsWithoutDroppingClientsAndNamesWhatNeedsARestart() throws {
+        try Requirement.check(Requirement.daemonBinary())
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        defer { directory.remove() }
+        let port = try Self.freePort()
+        let server = try Self.startServer(in: directory, port: port)
+        defer { _ = server.terminate() }
+        let first = try TestClient(port: port)
+        try first.sendRecord("type=USER msg=audit(1733300000.000:1): before=reload", sequenceID: 1)
+        #expect(try first.receiveReply().header.type == .ack)
+        // A second connection from the same address is refused at tcp_max_per_addr = 1 (the default).
+        let refused = try TestClient(port: port)
+        #expect(eventually { refused.isClosedByServer() })
+
+        let otherPort = try Self.freePort()
+        try AuditdConf(in: directory, extra: """
+            local_events = no
+            tcp_listen_port = \(otherPort)
+            tcp_max_per_addr = 2
+            use_libwrap = no
+            """).write(to: directory)
+        server.signal(SIGHUP)
+        #expect(eventually { server.lines().contains { $0.hasPrefix("type=DAEMON_CONFIG ") && $0.contains("res=success") } })
+        #expect(eventually { server.diagnostics.contains("tcp_listen_port changed; it takes effect only at a restart") },
+                "\(server.diagnostics)")
+        // The connected client goes on; a second one from its address is now accepted.
+        try first.sendRecord("type=USER msg=audit(1733300000.000:2): after=reload", sequenceID: 2)
+        #expect(try first.receiveReply().header.type == .ack)
+        let second = try TestClient(port: port)
+        try second.sendRecord("type=USER msg=audit(1733300000.000:3): second=client", sequenceID: 1)
+        #expect(try second.receiveReply().header.type == .ack)
+        #expect(Self.clientLines(server) == ["type=USER msg=audit(1733300000.000:1): before=reload",
+                                             "type=USER msg=audit(1733300000.000:2): after=reload",
+                                             "type=USER msg=audit(1733300000.000:3): second=client"])
+        #expect(server.lines().filter { $0.hasPrefix("type=DAEMON_ACCEPT ") && $0.hasSuffix(" res=success") }.count == 2)
+        #expect(server.lines().contains { $0.hasPrefix("type=DAEMON_ACCEPT ") && $0.contains("op=dup ") })
+    }
+
     /// The `flags:` of the daemon's descriptor open on `path` (/proc/PID/fdinfo), octal.
     static func logDescriptorFlags(pid: Int32, path: String) throws -> Int {
         let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
