@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "AuditRemoteTests",
             dependencies: [
-                "AuditRemote", "RemoteProtocol", "AuditTestKit",
+                "AuditRemote", "RemoteProtocol", "AuditTestKit", "AuditProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
