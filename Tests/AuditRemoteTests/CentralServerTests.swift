@@ -159,6 +159,39 @@ struct CentralServerTests {
         }, "\(report)")
         #expect(report.contains("mode = network only"), "\(report)")
         #expect(report.contains("remote client 1 = ::ffff:127.0.0.1:\(client.localPort) records=5 replies=5 pending=0"), "\(report)")
+        // `swift-auditd status` itself, its AUDIT_GET answered by a fake kernel with no daemon
+        // registered: the PID file's network-only server is shown.
+        let kernel = try FakeKernel()
+        let status = try shell(DaemonProcess.executablePath, ["status", "--kernel-fd", "0", "--run-directory", server.runDirectory],
+                               input: kernel.daemonSocket.descriptor)
+        #expect(status.status == 0, "\(status.output)")
+        #expect(status.output.contains("network only"), "\(status.output)")
+        #expect(status.output.contains("remote clients:     1 connected"), "\(status.output)")
+        #expect(status.output.contains("::ffff:127.0.0.1:\(client.localPort) records=5 replies=5"), "\(status.output)")
+    }
+
+    @Test func withDistributeNetworkPluginsGetTheClientsRecords() throws {
+        try Requirement.check(Requirement.daemonBinary() ?? Requirement.root.map { "\($0): plugin files must be owned by root" })
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        defer { directory.remove() }
+        let plugins = directory.appending("plugins.d")
+        try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: false)
+        let program = try directory.write("#!/bin/sh\ntrap '' HUP\nexec /bin/cat >> \"$1\"\n", to: "capture")
+        chmod(program, 0o750)
+        let captured = directory.appending("plugin.txt")
+        let conf = try directory.write("active = yes\ndirection = out\npath = \(program)\ntype = always\nargs = \(captured)\nformat = string\n",
+                                       to: "plugins.d/capture.conf")
+        chmod(conf, 0o640)
+        let port = try Self.freePort()
+        let server = try Self.startServer(in: directory, port: port, extra: "plugin_dir = \(plugins)\ndistribute_network = yes\n")
+        defer { _ = server.terminate() }
+        let client = try TestClient(port: port)
+        let sent = ["node=c1 type=USER msg=audit(1733300000.000:1): a=1", "type=SYSCALL msg=audit(1733300000.000:2): b=2"]
+        for (index, record) in sent.enumerated() {
+            try client.sendRecord(record, sequenceID: UInt32(index + 1))
+            _ = try client.receiveReply()
+        }
+        #expect(eventually { ((try? directory.lines(of: "plugin.txt")) ?? []).filter { !$0.hasPrefix("type=DAEMON_") } == sent })
     }
 
     @Test func aReloadAppliesNewLimitsWithoutDroppingClientsAndNamesWhatNeedsARestart() throws {
