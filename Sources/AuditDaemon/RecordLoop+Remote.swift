@@ -53,8 +53,11 @@ extension RecordLoop {
         acknowledgements.complete(written: writer.recordsWritten, with: reply)
     }
 
-    /// Why the log did not take a record, as auditd answers it.
+    /// Why the log did not take a record, as auditd answers it (`handle_event`,
+    /// src/auditd-event.c): ACK with `write_logs = no` (nothing is asked of the disk), DISKERROR
+    /// "remote logging suspended" while logging is suspended.
     private func refusal() -> RemoteReply {
+        if writer.suspension == .notLogging { return .ack }
         if writer.suspension != nil { return .suspended }
         return writer.diskState.spaceLeftOnPartition ? .diskError : .diskFull
     }

@@ -232,6 +232,45 @@ struct CentralServerTests {
         #expect(server.lines().contains { $0.hasPrefix("type=DAEMON_ACCEPT ") && $0.contains("op=dup ") })
     }
 
+    @Test func aSuspendedLogAnswersRemoteLoggingSuspendedAndEveryAckedRecordIsInTheLog() throws {
+        try Requirement.check(Requirement.daemonBinary())
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        defer { directory.remove() }
+        let port = try Self.freePort()
+        let server = try Self.startServer(in: directory, port: port, extra: "max_log_file = 1\nmax_log_file_action = suspend\n")
+        defer { _ = server.terminate() }
+        let client = try TestClient(port: port)
+        let padding = String(repeating: "x", count: 1000)
+        var acknowledged: [String] = []
+        var refusal: (header: RemoteFrameHeader, text: String)?
+        for serial in 1...3000 {
+            let record = "type=USER msg=audit(1733300000.000:\(serial)): pad=\(padding)"
+            try client.sendRecord(record, sequenceID: UInt32(serial))
+            let reply = try client.receiveReply()
+            guard reply.header.type == .ack else {
+                refusal = reply
+                break
+            }
+            acknowledged.append(record)
+        }
+        #expect(refusal?.header.type == .diskError && refusal?.text == "remote logging suspended", "\(String(describing: refusal))")
+        #expect(acknowledged.count > 900, "about 1 MiB was taken first")
+        #expect(Self.clientLines(server) == acknowledged, "every acknowledged record, and only those, in the log")
+    }
+
+    @Test func withWriteLogsNoRecordsAreAcknowledgedAsAuditdDoes() throws {
+        try Requirement.check(Requirement.daemonBinary())
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        defer { directory.remove() }
+        let port = try Self.freePort()
+        let server = try Self.startServer(in: directory, port: port, extra: "write_logs = no\n")
+        defer { _ = server.terminate() }
+        let client = try TestClient(port: port)
+        try client.sendRecord("type=USER msg=audit(1733300000.000:1): x=1", sequenceID: 1)
+        let reply = try client.receiveReply()
+        #expect(reply.header.type == .ack && reply.text.isEmpty)
+    }
+
     /// The `flags:` of the daemon's descriptor open on `path` (/proc/PID/fdinfo), octal.
     static func logDescriptorFlags(pid: Int32, path: String) throws -> Int {
         let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
