@@ -74,8 +74,10 @@ extension RecordLoop {
 /// The message type of a client's line, as auditd's `extract_type` (src/auditd-event.c) reads it:
 /// the name after `type=` (past a `node=` prefix), libaudit's number for it; 0 when there is none.
 enum RemoteRecordType {
+    private static let typeField = Array("type=".utf8)
+
     static func extract(from line: UnsafeRawBufferPointer) -> AuditMessageType {
-        let type = Array("type=".utf8)
+        let type = typeField
         var start = 0
         // At the start, or after a `node=...` field and its space.
         if !line.starts(with: type) {
