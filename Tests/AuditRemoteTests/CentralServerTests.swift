@@ -79,6 +79,27 @@ struct CentralServerTests {
             + "ausearch --node client1 found \(found.output.split(separator: "\n").filter { $0.hasPrefix("node=client1 ") }.count)")
     }
 
+    @Test func aClientHostInItsOwnNamespaceReachesTheServer() throws {
+        try Requirement.check(AudispRemote.unavailable ?? Requirement.daemonBinary()
+            ?? Requirement.executable("/usr/sbin/ip", package: "iproute2"))
+        let host = try ClientHost()
+        defer { host.remove() }
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        defer { directory.remove() }
+        let port = try Self.freePort()
+        // auditd's one dual-stack socket on every address: the veth link's included.
+        let server = try Self.startServer(in: directory, port: port)
+        defer { _ = server.terminate() }
+        let sent = AudispRemoteTests.records(200, node: "client-host")
+        let status = try AudispRemote.withConfiguration(server: host.serverAddress, port: port) {
+            try AudispRemote.send(sent, prefix: host.exec)
+        }
+        #expect(status == 0)
+        #expect(server.terminate() == 0)
+        #expect(Self.clientLines(server) == sent)
+        #expect(server.lines().contains { $0.hasPrefix("type=DAEMON_ACCEPT ") && $0.contains("addr=::ffff:\(host.clientAddress) ") })
+    }
+
     @Test func everyRecordAcknowledgedBeforeAKillIsOnDiskAfterTheRestart() throws {
         try Requirement.check(AudispRemote.unavailable ?? Requirement.daemonBinary())
         let directory = try TemporaryDirectory("swift-auditd-central")
