@@ -128,6 +128,7 @@ public final class AuditDaemon {
         let loop = RecordLoop(socket: socket, writer: try openLog(), control: control, dispatcher: dispatcher,
                               batchWindow: options.batchWindow, logger: logger)
         self.loop = loop
+        loop.readsKernel = readsKernel
         write(.start(version: SwiftAuditdVersion.current,
                      format: configuration.writeLogs ? configuration.logFormat.rawValue : "nolog",
                      kernel: Self.kernelRelease(), identity: identity))

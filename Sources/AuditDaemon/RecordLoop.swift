@@ -37,6 +37,9 @@ final class RecordLoop {
     var distributeNetwork = false
     /// Writes a DAEMON_ACCEPT or DAEMON_CLOSE as the daemon's own record (the daemon's stamper).
     var writeListenerRecord: (ListenerRecord) -> Void = { _ in }
+    /// False with `local_events = no`: the socket is a silent pair, not received from each turn
+    /// (a `recvmmsg` per client record saved); it is still polled, and never becomes readable.
+    var readsKernel = true
     /// Reused for each batch taken from the inbox.
     var remoteBatch: [RemoteInbox.Entry] = []
     /// At most this many remote entries per turn of the loop: the kernel socket is read again
@@ -137,7 +140,7 @@ final class RecordLoop {
             }
             let result: AuditSocket.ReceiveResult
             do {
-                result = try client.receiveAvailable()
+                result = readsKernel ? try client.receiveAvailable() : .empty
             } catch {
                 logger.error("receive failed; going on", metadata: ["error": "\(error)"])
                 result = .empty
