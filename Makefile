@@ -12,8 +12,9 @@
 #               then the fake-kernel replay of 1M records, then follow against ausearch on a 1 GiB log
 #               (Benchmarks/; not part of make test or CI)
 #   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
-#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
-#               remote listener (Benchmarks/remote-bench.py; no kernel involved)
+#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9, into swift-auditd's
+#               remote listener alone and into swift-auditd run (Benchmarks/remote-bench.py;
+#               local_events = no, no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf; DESTDIR and PREFIX as usual
 #   make uninstall  removes what install put there, except /etc/audit/auditd.conf
@@ -122,6 +123,7 @@ REMOTE_RECORDS ?= 20000
 REMOTE_CLIENTS ?= 1 4
 bench-remote: deps $(BENCH_BIN)/libmalloc-count.so
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
 	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
 
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
