@@ -13,8 +13,9 @@
 #               then the OTLP exporter into a local receiver (Benchmarks/; not part of make test or CI)
 #   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
 #   make bench-otlp    only swift-auditd-otlp into a local OTLP receiver (Benchmarks/otlp-bench.py; no root)
-#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9 and into swift-auditd's
-#               remote listener (Benchmarks/remote-bench.py; no kernel involved)
+#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9, into swift-auditd's
+#               remote listener alone and into swift-auditd run (Benchmarks/remote-bench.py;
+#               local_events = no, no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf and swift-auditd.conf; the swift-auditd-otlp
 #                   plugin with (only when there are none) its disabled plugins.d file and its
@@ -138,6 +139,7 @@ REMOTE_RECORDS ?= 20000
 REMOTE_CLIENTS ?= 1 4
 bench-remote: deps $(BENCH_BIN)/libmalloc-count.so
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
+	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
 	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
 
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);

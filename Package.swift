@@ -76,6 +76,7 @@ let package = Package(
             name: "AuditDaemon",
             dependencies: [
                 "CAudit", "AuditNetlink", "AuditLog", "AuditProtocol", "AuditSystem", "RemoteProtocol", "AuditDispatch",
+                "AuditRemote", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: recordPath
@@ -172,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "AuditRemoteTests",
             dependencies: [
-                "AuditRemote", "RemoteProtocol", "AuditTestKit",
+                "AuditRemote", "RemoteProtocol", "AuditTestKit", "AuditProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,8 +2,8 @@
 """Remote logging, side by side (issue 12): K Debian audisp-remote clients into one central server.
 
 For each server in turn, Debian's auditd 3.0.9 (`auditd -n -c DIR`, local_events = no, never
-touching the kernel) and swift-auditd's listener (`swift-auditd-remote-sink`, the listener with a
-file writer; the daemon does not run the listener yet): start it on a free port, point
+touching the kernel), swift-auditd's listener alone (`swift-auditd-remote-sink`, the listener with a
+file writer) and the whole daemon (`swift-auditd run`, the same auditd.conf, local_events = no): start it on a free port, point
 /etc/audit/audisp-remote.conf at it (saved and put back byte for byte, under the tests' lock),
 start K audisp-remote processes, feed each N/K records on its standard input, close it, and wait
 for every client to exit (audisp-remote exits 0 only when each record it read was ACKed). Then:
@@ -106,6 +106,18 @@ def start_sink(binary, preload, directory, port, clients):
     return process
 
 
+def start_daemon(binary, directory, port, clients):
+    # The whole daemon as a central server: AUDITD_CONF's local_events = no keeps it off the kernel.
+    os.makedirs(f"{directory}/plugins")
+    with open(f"{directory}/auditd.conf", "w") as f:
+        f.write(AUDITD_CONF.format(dir=directory, port=port, clients=clients))
+    os.chmod(f"{directory}/auditd.conf", 0o640)
+    process = subprocess.Popen([binary, "run", "-c", directory, "--run-directory", f"{directory}/run"],
+                               stdout=subprocess.DEVNULL, stderr=open(f"{directory}/daemon.err", "w"))
+    wait_listening(port, process)
+    return process
+
+
 def run(name, start, records, clients):
     directory = tempfile.mkdtemp(prefix="swift-auditd-remote-bench.")
     port = free_port()
@@ -168,6 +180,7 @@ def main():
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--sink", default=".build/release/swift-auditd-remote-sink")
     parser.add_argument("--malloc-count", default="Benchmarks/.build/libmalloc-count.so")
+    parser.add_argument("--daemon", default=".build/release/swift-auditd")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("remote-bench: SKIP: needs root (audisp-remote reads /etc/audit/audisp-remote.conf)")
@@ -180,6 +193,7 @@ def main():
     for clients in args.clients:
         run("auditd 3.0.9 (ENRICHED, incr_async)", start_auditd, args.records, clients)
         run("swift-auditd listener (write, ACK)", lambda d, p, k: start_sink(args.sink, args.malloc_count, d, p, k), args.records, clients)
+        run("swift-auditd run (ENRICHED, incr_async)", lambda d, p, k: start_daemon(args.daemon, d, p, k), args.records, clients)
 
 
 if __name__ == "__main__":

@@ -55,15 +55,15 @@ public struct ControlClient {
         return (daemon, "sent \(name) to \(daemon.description)\(note)")
     }
 
-    /// The kernel's status and, when a swift-auditd is registered, its fresh state report, as
-    /// `swift-auditd status` prints them. `swiftAuditdRunning` is false when no daemon, or
-    /// another one, is registered.
+    /// The kernel's status and, when a swift-auditd is registered (or a central server names
+    /// itself in the run directory), its fresh state report, as `swift-auditd status` prints them.
+    /// `swiftAuditdRunning` is false when no daemon, or another one, is registered.
     public func status(runDirectory: String) throws(ControlFailure) -> (text: String, swiftAuditdRunning: Bool) {
         let observed = try observe(runDirectory: runDirectory)
         let text = StatusText.render(kernel: observed.kernel, daemon: observed.daemon, report: observed.report,
                                      stateFile: RunDirectory(runDirectory).stateFile,
-                                     now: DaemonRecordStamper.wallClock().seconds)
-        return (text, observed.daemon?.isSwiftAuditd == true)
+                                     now: DaemonRecordStamper.wallClock().seconds, networkServer: observed.networkServer)
+        return (text, observed.daemon?.isSwiftAuditd == true || observed.networkServer != nil)
     }
 
     /// The same, in Prometheus' text exposition format (`status --format prometheus`): the
@@ -73,30 +73,41 @@ public struct ControlClient {
         let observed = try observe(runDirectory: runDirectory)
         let kernel = PrometheusExposition.KernelGauges(backlog: observed.kernel.backlog, backlogLimit: observed.kernel.backlogLimit,
                                                        lost: observed.kernel.lost)
-        let report = observed.report.flatMap { $0.pid == observed.daemon?.pid ? $0 : nil }
+        let reporter = observed.networkServer?.pid ?? observed.daemon?.pid
+        let report = observed.report.flatMap { $0.pid == reporter ? $0 : nil }
         return (PrometheusExposition.render(report, kernel: kernel), report != nil)
     }
 
-    /// `AUDIT_GET`, the registered daemon, and its fresh state report when it is a swift-auditd.
+    /// `AUDIT_GET`, the registered daemon, a central server the run directory's PID file names,
+    /// and the fresh state report of whichever swift-auditd that is.
     func observe(runDirectory: String) throws(ControlFailure)
-        -> (kernel: AuditStatus, daemon: StatusText.Daemon?, report: DaemonStateReport?) {
+        -> (kernel: AuditStatus, daemon: StatusText.Daemon?, report: DaemonStateReport?, networkServer: StatusText.Daemon?) {
         let status: AuditStatus
         do throws(AuditClientError) {
             status = try client.status()
         } catch {
             throw ControlFailure.kernel(error, doing: "ask the kernel for its audit status (AUDIT_GET)")
         }
+        let directory = RunDirectory(runDirectory)
         var daemon: StatusText.Daemon?
         var report: DaemonStateReport?
+        var registered: RegisteredDaemon?
         if status.pid != 0 {
-            let registered = RegisteredDaemon(pid: Int32(bitPattern: status.pid))
-            daemon = StatusText.Daemon(pid: registered.pid, description: registered.description,
-                                       isSwiftAuditd: registered.isSwiftAuditd)
-            if registered.isSwiftAuditd {
-                report = freshReport(from: registered, in: RunDirectory(runDirectory))
-            }
+            let found = RegisteredDaemon(pid: Int32(bitPattern: status.pid))
+            registered = found
+            daemon = StatusText.Daemon(pid: found.pid, description: found.description, isSwiftAuditd: found.isSwiftAuditd)
         }
-        return (status, daemon, report)
+        // A central server (local_events = no) is registered nowhere: the run directory's PID
+        // file names it, and then it is the one asked for a report, not the registered daemon.
+        var networkServer: StatusText.Daemon?
+        if let pid = directory.pidInPIDFile(), pid != daemon?.pid, RegisteredDaemon(pid: pid).isSwiftAuditd {
+            let server = RegisteredDaemon(pid: pid)
+            networkServer = StatusText.Daemon(pid: pid, description: server.description, isSwiftAuditd: true)
+            report = freshReport(from: server, in: directory)
+        } else if let registered, registered.isSwiftAuditd {
+            report = freshReport(from: registered, in: directory)
+        }
+        return (status, daemon, report, networkServer)
     }
 
     /// Asks the daemon for a new report (SIGCONT) and waits up to 2 s for it; the last one otherwise.

@@ -19,8 +19,10 @@ public enum StatusText {
         }
     }
 
+    /// `networkServer`: a swift-auditd named by the run directory's PID file that is not the
+    /// registered daemon (a central server with `local_events = no`); its report is shown instead.
     public static func render(kernel: AuditStatus, daemon: Daemon?, report: DaemonStateReport?,
-                              stateFile: String, now: Int) -> String {
+                              stateFile: String, now: Int, networkServer: Daemon? = nil) -> String {
         var lines = ["Kernel (AUDIT_GET)"]
         func row(_ name: String, _ value: String) { lines.append("  " + (name + ":").padding(20) + value) }
         row("enabled", "\(kernel.enabled) (\(enabledMeaning(kernel.enabled)))")
@@ -36,7 +38,7 @@ public enum StatusText {
         row("backlog wait time", "\(kernel.backlogWaitTime) (actual \(kernel.backlogWaitTimeActual))")
 
         lines.append("")
-        guard let daemon, daemon.isSwiftAuditd else {
+        guard let daemon = networkServer ?? daemon, daemon.isSwiftAuditd else {
             lines.append(daemon == nil ? "swift-auditd: not running (no audit daemon is registered with the kernel)"
                                        : "swift-auditd: not the registered daemon")
             return lines.joined(separator: "\n") + "\n"
@@ -74,7 +76,7 @@ public enum StatusText {
         row("rotated files", rotation)
         row("records received", "\(report.recordsReceived)")
         row("records written", "\(report.recordsWritten) (\(report.recordsWritten &- report.daemonRecordsWritten) "
-            + "from the kernel, \(report.daemonRecordsWritten) of its own)")
+            + "\(report.mode == "network only" ? "from clients" : "from the kernel"), \(report.daemonRecordsWritten) of its own)")
         row("held backlog", report.heldRecordsCollected.map { "\($0) records collected at registration" } ?? "not yet known")
         row("losses", losses(report))
         if let lost = report.kernelLostWhileRunning {
@@ -83,6 +85,10 @@ public enum StatusText {
         row("priority", "nice \(report.priority)")
         row("plugins", report.plugins.isEmpty ? "none" : "\(report.plugins.count) (q_depth \(report.pluginQueueDepth) each)")
         for plugin in report.plugins { lines.append("  \(plugin.summary)") }
+        if report.mode == "network only" || !report.remoteClients.isEmpty {
+            row("remote clients", "\(report.remoteClients.count) connected")
+            for client in report.remoteClients { lines.append("  \(client)") }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

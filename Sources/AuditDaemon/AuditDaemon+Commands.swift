@@ -44,7 +44,7 @@ extension AuditDaemon {
     /// shadow mode, or for SIGINT, the kernel remembers nothing for us: what `siginfo_t` said of a
     /// sending process, completed from `/proc` the way the kernel would have.
     func sender(of origin: SignalOrigin?) -> SignalSender? {
-        if socket.kind != .multicast, origin?.isRememberedByKernel ?? true {
+        if registers, origin?.isRememberedByKernel ?? true {
             do {
                 let info = try loop.signalInfo(timeout: .seconds(3))
                 return SignalSender(info)
@@ -152,7 +152,7 @@ extension AuditDaemon {
     /// kernel's status (`lost`, the backlog and its limit; records arriving meanwhile are written
     /// after the answer).
     func refreshState(askKernel: Bool) {
-        if askKernel, socket.kind != .multicast,
+        if askKernel, registers,
            let status = try? loop.status(timeout: .seconds(2)) {
             state.kernelLost = status.lost
             state.kernelBacklog = status.backlog
@@ -193,6 +193,7 @@ extension AuditDaemon {
         state.losses.malformed = loop.client.counters.malformed
         state.losses.truncated = loop.client.counters.truncated
         state.plugins = loop.dispatcher.statuses
+        state.remoteClients = remoteClientLines()
         state.pluginQueueDepth = configuration.dispatcher.queueDepth
         if state.heldRecordsCollected == nil, loop.tracker?.markerSeen == true {
             state.heldRecordsCollected = loop.tracker?.collected

@@ -45,7 +45,8 @@ extension AuditDaemon {
     /// (`write_logs`, `log_group`, `flush`, `log_file` reopen it; `freq`, `num_logs` and
     /// `disk_error_action` take effect at once), `max_log_file*` (a size check), and the disk-space
     /// marks and actions (flags cleared, excess logs removed, a space check). Not reloaded, as in
-    /// auditd: `local_events`, `end_of_event_timeout` and the network, TLS and email settings.
+    /// auditd: `local_events`, `end_of_event_timeout`, TLS and email settings; the listener takes
+    /// its new limits without dropping a client (`reloadListener`), its port and transport at a restart.
     func apply(_ new: AuditdConfiguration) {
         let old = configuration
         var applied = new
@@ -73,6 +74,7 @@ extension AuditDaemon {
         writer.apply(applied.logSettings)
         // plugin_dir read again, plugins started, stopped, restarted or sent SIGHUP (auditd's reconfigure).
         loop.dispatcher.reload(configuration.dispatcherSettings)
+        reloadListener(new.remote)
     }
 }
 

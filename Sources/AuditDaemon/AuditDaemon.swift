@@ -2,6 +2,7 @@ import AuditDispatch
 import AuditLog
 import AuditNetlink
 import AuditProtocol
+import AuditRemote
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,20 @@ public final class AuditDaemon {
     let enricher: RecordEnricher?
     /// What the disk actions `exec`, `single` and `halt` run; tests replace it.
     let systemActions: any SystemActions
+    /// The central server's listener, when `tcp_listen_port` is set; made by `run()`.
+    var listener: RemoteListener?
+    /// Where the listener's records wait for the loop.
+    var inbox: RemoteInbox?
+    /// Tests: the listener on a port the kernel picks (0) on loopback, instead of `tcp_listen_port`.
+    public var listenerPortOverride: Int?
+    /// The addresses the listener listens on, once it started (tests read the port).
+    public internal(set) var listenerAddresses: [String] = []
+
+    /// Whether the daemon reads the kernel at all: not with `local_events = no`, auditd's
+    /// aggregator that only writes network records (a reload does not change it, as in auditd).
+    var readsKernel: Bool { configuration.localEvents }
+    /// Whether it is (or becomes) the kernel's registered audit daemon.
+    var registers: Bool { readsKernel && socket.kind != .multicast }
 
     public init(configuration: AuditdConfiguration, options: DaemonOptions, socket: AuditSocket,
                 control: DaemonControl, logger: Logger, processID: UInt32 = UInt32(getpid()),
@@ -75,6 +90,11 @@ public final class AuditDaemon {
         /// The kernel's `lost` counter at registration and at the stop.
         public var lostAtRegistration: UInt32?
         public var lostAtStop: UInt32?
+        /// Records from clients (a central server): received, answered ACK after their write,
+        /// and answered with a refusal (logging suspended, disk full or failing).
+        public var remoteRecordsReceived: UInt64 = 0
+        public var remoteRecordsAcknowledged: UInt64 = 0
+        public var remoteRecordsRefused: UInt64 = 0
         /// Each plugin at the stop: what it was sent, dropped, and how often it was restarted.
         public var plugins: [PluginStatus] = []
     }
@@ -87,7 +107,7 @@ public final class AuditDaemon {
     public func run() throws(AuditDaemonError) -> Summary {
         state.pid = Int32(bitPattern: processID)
         state.startedAt = DaemonRecordStamper.wallClock().seconds
-        state.mode = socket.kind == .multicast ? "multicast" : "registered"
+        state.mode = !readsKernel ? "network only" : socket.kind == .multicast ? "multicast" : "registered"
         if let runDirectory = options.runDirectory {
             try runDirectory.prepare()
             try runDirectory.writePIDFile(pid: Int32(bitPattern: processID))
@@ -110,13 +130,19 @@ public final class AuditDaemon {
         self.loop = loop
         let metricsTextfile = startMetricsTextfile()
         defer { metricsTextfile?.remove() }
+        loop.readsKernel = readsKernel
         write(.start(version: SwiftAuditdVersion.current,
                      format: configuration.writeLogs ? configuration.logFormat.rawValue : "nolog",
                      kernel: Self.kernelRelease(), identity: identity))
         let granted = socket.setReceiveBufferSize(options.receiveBufferSize)
         var summary = Summary()
 
-        if socket.kind != .multicast {
+        if !readsKernel {
+            // local_events = no (auditd: no netlink socket at all): the socket here is one end of a
+            // pair nobody writes to, so the loop runs unchanged and never hears from the kernel;
+            // no request is ever sent on it.
+            logger.notice("local_events = no: not reading the kernel; writing only network records and the daemon's own")
+        } else if socket.kind != .multicast {
             let status: AuditStatus
             do {
                 status = try register()
@@ -136,19 +162,29 @@ public final class AuditDaemon {
             }
             notifier.ready(status: "Shadow mode: reading the kernel's multicast group; writing to \(configuration.logFile)")
         }
+        defer { stopListener() }
+        try startListener(loop: loop)
+        if !readsKernel {
+            notifier.ready(status: "Network only (local_events = no): writing clients' records to \(configuration.logFile)")
+        }
         logger.notice("writing records to \(configuration.logFile)",
                       metadata: ["receive_buffer": "\(granted)", "pid": "\(processID)"])
         reportState(askKernel: false)
 
-        let stopOrigin = try loop.run(countsHeldBacklog: socket.kind != .multicast,
+        let stopOrigin = try loop.run(countsHeldBacklog: registers,
                                       heldBacklogCounted: { heldBacklogCounted() },
                                       handle: { handle($0) })
-        try stop(origin: stopOrigin, registered: socket.kind != .multicast, summary: &summary)
+        try stop(origin: stopOrigin, registered: registers, summary: &summary)
         // The plugins get DAEMON_END and what waits for them, then end of file.
         dispatcher.stop()
         summary.plugins = dispatcher.statuses
 
         summary.receive = loop.client.counters
+        if let inbox {
+            summary.remoteRecordsReceived = inbox.counts.received
+            summary.remoteRecordsAcknowledged = loop.acknowledgements.acknowledged
+            summary.remoteRecordsRefused = loop.acknowledgements.refused
+        }
         summary.recordsWritten = loop.writer.recordsWritten
         summary.recordsDropped = loop.writer.recordsDropped
         summary.recordsNotLogged = loop.writer.recordsNotLogged + loop.writer.pendingRecords
@@ -195,6 +231,9 @@ public final class AuditDaemon {
         // Asked first, as auditd, while the kernel still holds the sender; records that arrive
         // meanwhile are written right after the answer.
         let sender = sender(of: origin)
+        // Clients get ENDING and their DAEMON_CLOSE is written; what they sent is in the log
+        // before DAEMON_END (auditd's auditd_tcp_listen_uninit, before its last record).
+        stopListener()
         if registered {
             loop.emptyKernelQueue()
             do {
@@ -203,7 +242,7 @@ public final class AuditDaemon {
                 logger.error("could not unregister from the kernel", metadata: ["error": "\(error)"])
             }
         }
-        loop.drain()
+        if readsKernel { loop.drain() }
         if registered {
             summary.lostAtStop = (try? loop.status(timeout: .seconds(2)))?.lost
             loop.drain()
@@ -229,6 +268,11 @@ public final class AuditDaemon {
             "malformed": "\(summary.receive.malformed)", "enobufs": "\(summary.receive.overruns)",
         ]
         if let held = summary.heldRecordsCollected { metadata["held_collected"] = "\(held)" }
+        if inbox != nil {
+            metadata["remote_received"] = "\(summary.remoteRecordsReceived)"
+            metadata["remote_acknowledged"] = "\(summary.remoteRecordsAcknowledged)"
+            metadata["remote_refused"] = "\(summary.remoteRecordsRefused)"
+        }
         if let start = summary.lostAtRegistration, let end = summary.lostAtStop {
             metadata["kernel_lost_while_running"] = "\(end &- start)"
         }

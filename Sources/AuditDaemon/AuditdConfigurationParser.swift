@@ -56,8 +56,8 @@ struct AuditdConfigurationParser {
         }
         if !unsupportedLines.isEmpty {
             let list = unsupportedLines.map { "\($0.0) (line \($0.1))" }.joined(separator: ", ")
-            notes.append("\(path): accepted but not supported by swift-auditd, so ignored (it has no network listener, "
-                + "email or Kerberos/TLS): \(list)")
+            notes.append("\(path): accepted but not supported by swift-auditd, so ignored (it has no email, "
+                + "Kerberos or TLS): \(list)")
         }
         if sawLine { try sanityCheck() }
     }
@@ -102,15 +102,18 @@ struct AuditdConfigurationParser {
         for name in ["local_events", "write_logs", "log_file", "log_format", "log_group", "flush", "freq", "num_logs",
                      "name_format", "name", "max_log_file", "max_log_file_action", "space_left", "admin_space_left",
                      "priority_boost", "end_of_event_timeout", "dispatcher", "disp_qos", "q_depth", "overflow_action",
-                     "max_restarts", "plugin_dir"] {
+                     "max_restarts", "plugin_dir",
+                     // The remote listener's (AuditRemote, run by the daemon): transport = KRB5 is
+                     // refused at start rather than noted here.
+                     "tcp_listen_port", "tcp_listen_queue", "tcp_max_per_addr", "use_libwrap", "tcp_client_ports",
+                     "tcp_client_max_idle", "transport", "distribute_network"] {
             table[name] = Keyword()
         }
         for name in ["space_left_action", "admin_space_left_action", "disk_full_action", "disk_error_action"] {
             table[name] = Keyword(takesOption: true)
         }
-        for name in ["action_mail_acct", "verify_email", "tcp_listen_port", "tcp_listen_queue", "tcp_max_per_addr",
-                     "use_libwrap", "tcp_client_ports", "tcp_client_max_idle", "transport", "enable_krb5",
-                     "krb5_principal", "krb5_key_file", "distribute_network", "report_interval", "tls_auth", "tls_crypto_profile",
+        for name in ["action_mail_acct", "verify_email", "enable_krb5",
+                     "krb5_principal", "krb5_key_file", "report_interval", "tls_auth", "tls_crypto_profile",
                      "tls_psk_file", "tls_psk_identity", "tls_allowed_clients", "tls_cipher_suites",
                      "tls_key_exchange", "tls_require_pqc"] {
             table[name] = Keyword(unsupported: true)
@@ -122,7 +125,6 @@ struct AuditdConfigurationParser {
         switch name {
         case "local_events":
             configuration.localEvents = try yesNo(value, line)
-            if !configuration.localEvents { unsupportedLines.append(("local_events = no", line)) }
         case "write_logs":
             configuration.writeLogs = try yesNo(value, line)
         case "log_file":
@@ -201,8 +203,10 @@ struct AuditdConfigurationParser {
             configuration.actionMailAccount = value
             configuration.unsupported[name] = value
         default:
-            if try !applyRemote(name, value, line) { try validateUnsupported(name, value, line) }
-            configuration.unsupported[name] = value
+            let remote = try applyRemote(name, value, line)
+            if !remote { try validateUnsupported(name, value, line) }
+            // The listener's keywords the daemon honours are not "unsupported"; krb5_* are.
+            if !remote || Self.keywords[name]?.unsupported == true { configuration.unsupported[name] = value }
         }
     }
 

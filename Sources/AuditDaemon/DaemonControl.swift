@@ -59,6 +59,13 @@ public final class DaemonControl: Sendable {
         _ = write(wakeWriter.rawValue, &byte, 1)  // a full pipe already wakes the loop
     }
 
+    /// Wakes the loop without a command: remote records wait for it (`RemoteInbox`). Safe from
+    /// any thread, never blocking (a full pipe already wakes the loop).
+    public func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWriter.rawValue, &byte, 1)
+    }
+
     /// Whether a command is queued. A lock and no system call, so the record loop can ask before
     /// every batch; `takeAll()` (a `read` of the pipe) runs only when the answer is yes or the
     /// pipe polled readable.

@@ -62,6 +62,9 @@ public struct DaemonStateReport: Sendable, Equatable {
     /// The plugins the dispatcher feeds, and `q_depth`.
     public var plugins: [PluginStatus] = []
     public var pluginQueueDepth = 0
+    /// A central server's connected clients, one line each: `ADDRESS:PORT records=N replies=N
+    /// pending=N connected=Ns`; empty without a listener or a client.
+    public var remoteClients: [String] = []
 
     // For the metrics (`swift-auditd status --format prometheus`, the node_exporter textfile).
     /// Records received by libaudit's type name (`other` for types from 3000 up); zeros left out.
@@ -167,7 +170,7 @@ public struct DaemonStateReport: Sendable, Equatable {
           + plugins.map { plugin in
             ("plugin \(plugin.name)", "state=\(plugin.state.rawValue) pid=\(plugin.pid) format=\(plugin.format.rawValue) "
                 + "queued=\(plugin.queued) dropped=\(plugin.dropped) restarts=\(plugin.restarts) readers=\(plugin.readers) path=\(plugin.path)")
-        }
+        } + remoteClients.enumerated().map { ("remote client \($0.offset + 1)", $0.element) }
         lines = lines.map { ($0.0.replacingNewlines(), $0.1.replacingNewlines()) }
         return lines.map { $0.1.isEmpty && $0.0.hasSuffix(" MB") ? "\($0.0)\n" : "\($0.0) = \($0.1)\n" }.joined()
     }
@@ -236,6 +239,8 @@ public struct DaemonStateReport: Sendable, Equatable {
         }
         plugins = fields.keys.filter { $0.hasPrefix("plugin ") && $0 != "plugin queue size" && $0 != "plugin queue overflow detected" }
             .sorted().compactMap { key in Self.plugin(named: String(key.dropFirst("plugin ".count)), fields[key]!) }
+        remoteClients = fields.keys.compactMap { key in key.hasPrefix("remote client ") ? Int(key.dropFirst("remote client ".count)) : nil }
+            .sorted().compactMap { fields["remote client \($0)"].map(String.init) }
     }
 
     /// The lines of `recordsReceivedByType`: `records received type SYSCALL = 12`.

@@ -28,6 +28,10 @@ public struct MessageTypeNames: Sendable {
     /// libaudit's name for `type`, or `UNKNOWN[n]`.
     public static func name(of type: AuditMessageType) -> String {
         if let name = CAudit_message_type_name(Int32(type.rawValue)) { return String(cString: name) }
+        // Debian's libaudit1 3.0.9 has no name for the listener's two records, yet auditd 3.0.9
+        // writes them as DAEMON_ACCEPT and DAEMON_CLOSE (Tests/Fixtures/remote-auditd-3.0.9).
+        if type.rawValue == 1224 { return "DAEMON_ACCEPT" }
+        if type.rawValue == 1225 { return "DAEMON_CLOSE" }
         return "UNKNOWN[\(type.rawValue)]"
     }
 

@@ -85,7 +85,9 @@ struct Run: ParsableCommand {
             // read /etc/audit either, which would otherwise be reported as a bad auditd.conf.
             if kernelDescriptor == nil {
                 let needed = multicast ? ProcessCapabilities.auditRead : ProcessCapabilities.auditControl
-                guard ProcessCapabilities.has(needed) else {
+                // A network-only server (local_events = no) never talks to the kernel.
+                let networkOnly = { (try? AuditdConfiguration.read(directory: configurationDirectory))?.configuration.localEvents == false }
+                guard ProcessCapabilities.has(needed) || networkOnly() else {
                     throw AuditDaemonError(.insufficientPrivilege, """
                         an audit daemon needs root with \(multicast ? "CAP_AUDIT_READ" : "CAP_AUDIT_CONTROL") \
                         in the initial user and pid namespaces
@@ -99,8 +101,16 @@ struct Run: ParsableCommand {
             ProcessTuning.protectFromOOMKiller(logger: logger)
             ProcessTuning.boostPriority(by: configuration.priorityBoost, logger: logger)
             let socket: AuditSocket
+            // local_events = no: the far end of a pair, held and never written, stands where the
+            // kernel would be, so the record loop runs as ever and hears only from the network.
+            var silentKernel: AuditSocket?
+            defer { withExtendedLifetime(silentKernel) {} }
             do {
-                if let kernelDescriptor {
+                if !configuration.localEvents {
+                    let pair = try AuditSocket.pair()
+                    socket = pair.daemon
+                    silentKernel = pair.kernel
+                } else if let kernelDescriptor {
                     socket = try AuditSocket.inherited(descriptor: kernelDescriptor)
                 } else {
                     socket = multicast ? try AuditSocket.multicast() : try AuditSocket.kernel()

@@ -55,6 +55,12 @@ enum AudispRemote {
     /// queue is empty, that is, every record was acknowledged. `prefix` runs it elsewhere
     /// (`ip netns exec NAME`).
     static func send(_ records: [String], prefix: [String] = [], timeout: Duration = .seconds(60)) throws -> Int32 {
+        let process = try start(records, prefix: prefix)
+        return try waitForExit(process, timeout: timeout)
+    }
+
+    /// Starts audisp-remote with `records` on its standard input, then closed; returns at once.
+    static func start(_ records: [String], prefix: [String] = []) throws -> Process {
         let process = Process()
         let command = prefix + [executable]
         process.executableURL = URL(fileURLWithPath: command[0])
@@ -66,6 +72,11 @@ enum AudispRemote {
         try process.run()
         input.fileHandleForWriting.write(Data((records.joined(separator: "\n") + "\n").utf8))
         try input.fileHandleForWriting.close()
+        return process
+    }
+
+    /// Waits for audisp-remote to exit; its exit status (0: every record was acknowledged).
+    static func waitForExit(_ process: Process, timeout: Duration = .seconds(60)) throws -> Int32 {
         guard eventually(timeout: timeout, { !process.isRunning }) else {
             // Ours, by its pid.
             kill(process.processIdentifier, SIGKILL)
