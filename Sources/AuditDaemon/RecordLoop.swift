@@ -186,13 +186,18 @@ final class RecordLoop {
             var timeout = schedule.nanosecondsUntilDue(at: now) ?? -1
             if !heldReported { timeout = timeout < 0 ? heldReportDeadline - now : min(timeout, heldReportDeadline - now) }
             if periodic != nil { timeout = timeout < 0 ? max(0, periodicDueAt - now) : min(timeout, max(0, periodicDueAt - now)) }
+            // Records held for the gap after the last write: sleep it out without watching the
+            // socket, and take what came meanwhile in one receive when it ends.
+            let holding = schedule.isWaitingOutGap(at: now)
             let ready: (socket: Bool, other: Bool)
             do {
-                ready = try socket.waitReadable(timeoutNanoseconds: max(timeout, -1), alsoWatching: control.wakeDescriptor)
+                ready = try socket.waitReadable(timeoutNanoseconds: max(timeout, -1), alsoWatching: control.wakeDescriptor,
+                                                watchingSocket: !holding)
             } catch {
                 throw AuditDaemonError(.startFailure, "cannot wait for records", cause: error)
             }
             woken = ready.other
+            if holding { continue }
             // A due write happens whatever the socket's state; one held back by the gap happens
             // now unless more records came to join it.
             if schedule.shouldWrite(at: MonotonicClock.nanoseconds(), socketDrained: !ready.socket) { write() }

@@ -57,6 +57,13 @@ struct WriteSchedule {
         return max(0, next - now)
     }
 
+    /// Whether buffered records wait for the gap after the last write to end. The loop then sleeps
+    /// until it ends without watching the socket: what arrives meanwhile is taken in one receive
+    /// at the end of the gap, not a receive (and a wake-up) for each record as it comes.
+    func isWaitingOutGap(at now: Int64) -> Bool {
+        dueAt != nil && failures.count == 0 && now < drainedWriteAllowedAt
+    }
+
     private var drainedWriteAllowedAt: Int64 { lastWriteAt.map { $0 + minimumGap } ?? .min }
 
     /// The write at `now` succeeded. Returns how many writes had failed before it (0: none).

@@ -128,11 +128,12 @@ public final class AuditSocket: Sendable {
 
     /// As `waitReadable(timeoutMilliseconds:alsoWatching:)`, to the nanosecond (`ppoll`): the
     /// record loop waits for fractions of a millisecond.
-    public func waitReadable(timeoutNanoseconds: Int64, alsoWatching other: Int32? = nil)
+    /// `watchingSocket: false` waits for `other` or the timeout only (poll skips a negative fd).
+    public func waitReadable(timeoutNanoseconds: Int64, alsoWatching other: Int32? = nil, watchingSocket: Bool = true)
         throws(SystemCallError) -> (socket: Bool, other: Bool)
     {
         // A tuple, not an array: the record loop polls once per batch and must not allocate.
-        var fds = (pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
+        var fds = (pollfd(fd: watchingSocket ? descriptor : -1, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: other ?? -1, events: Int16(POLLIN), revents: 0))
         let count: nfds_t = other == nil ? 1 : 2
         let ready = withUnsafeMutableBytes(of: &fds) { raw in

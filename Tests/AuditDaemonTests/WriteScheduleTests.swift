@@ -119,4 +119,22 @@ import Testing
         schedule.recordsBuffered(at: ms(200))
         #expect(schedule.shouldWrite(at: ms(200), socketDrained: true))
     }
+
+    @Test func recordsHeldForTheGapAreWaitedOutWithoutWatchingTheSocket() {
+        var schedule = schedule()
+        #expect(!schedule.isWaitingOutGap(at: ms(1_000)), "nothing buffered, nothing held")
+        schedule.recordsBuffered(at: ms(1_000))
+        schedule.wrote(at: ms(1_000))
+        schedule.recordsBuffered(at: ms(1_000) + µs(100))
+        // Within the gap after the last write: held, and the loop sleeps until the gap ends.
+        #expect(schedule.isWaitingOutGap(at: ms(1_000) + µs(100)))
+        #expect(schedule.nanosecondsUntilDue(at: ms(1_000) + µs(100)) == µs(400))
+        #expect(!schedule.shouldWrite(at: ms(1_000) + µs(100), socketDrained: true))
+        // At its end: no longer held, and a drained socket writes.
+        #expect(!schedule.isWaitingOutGap(at: ms(1_000) + µs(500)))
+        #expect(schedule.shouldWrite(at: ms(1_000) + µs(500), socketDrained: true))
+        // After a failed write the retry waits, but not as a gap: the socket is still watched.
+        schedule.writeFailed(at: ms(1_001))
+        #expect(!schedule.isWaitingOutGap(at: ms(1_001)))
+    }
 }
