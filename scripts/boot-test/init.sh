@@ -51,8 +51,8 @@ audit-send status > /out/status-before-daemon.txt 2>&1
 say "sent $early early records; kernel audit state: $(cat /out/status-before-daemon.txt)"
 # A process created before the daemon switches auditing on: without audit=1 the kernel gave it no
 # audit context (audit_alloc), so the rule must not see its calls; with audit=1 it must. It calls
-# only once /tmp/go exists, after the daemon registered and the rule is loaded.
-audit-send getppid /tmp/go "$calls" > /out/before.txt 2>&1 &
+# only once /tmp/go-before exists, after the daemon registered and the rule is loaded.
+audit-send getppid /tmp/go-before "$calls" > /out/before.txt 2>&1 &
 before=$!
 say "started the before-process, pid $before"
 sleep "$delay"
@@ -80,11 +80,14 @@ say "daemon registered"
 # Loaded now, not before the daemon: its CONFIG_CHANGE event would be one more held record (three
 # lines under one serial) in the counts the held-backlog checks make.
 audit-send rule proof-getppid 2>> /out/steps.txt || say "loading the getppid rule failed"
-audit-send getppid /tmp/go "$calls" > /out/after.txt 2>&1 &
+audit-send getppid /tmp/go-after "$calls" > /out/after.txt 2>&1 &
 after=$!
 say "started the after-process, pid $after"
-touch /tmp/go
+# One after the other: two processes on two CPUs can interleave their events' records, and the
+# host checks that serials never decrease in the log (the order the kernel made the records in).
+touch /tmp/go-before
 wait "$before"; echo $? > /out/before.rc
+touch /tmp/go-after
 wait "$after"; echo $? > /out/after.rc
 say "before- and after-process made their getppid calls: $(cat /out/before.txt) / $(cat /out/after.txt)"
 
