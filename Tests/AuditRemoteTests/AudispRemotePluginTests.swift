@@ -9,21 +9,6 @@ import Testing
 /// touches the kernel). The client's `node=` name comes from swift-auditd's `name_format`.
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct AudispRemotePluginTests {
-    /// A port nothing listens on now (the kernel's choice for a socket bound to port 0).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound, "cannot find a free port: errno \(errno)")
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// Debian's auditd as a central server in `directory/central`, listening on `port`.
     static func startCentral(in directory: TemporaryDirectory, port: Int) throws -> Process {
         let central = directory.appending("central")
@@ -55,7 +40,7 @@ struct AudispRemotePluginTests {
                               ?? Requirement.executable("/usr/sbin/ausearch", package: "auditd"))
         let directory = try TemporaryDirectory("swift-auditd-au-remote")
         defer { directory.remove() }
-        let port = try Self.freePort()
+        let port = try CentralServerTests.freePort()
         let central = try Self.startCentral(in: directory, port: port)
         defer {
             kill(central.processIdentifier, SIGTERM)
