@@ -27,7 +27,7 @@
 SWIFT ?= swift
 RUN_DIR := $(CURDIR)/run
 
-.PHONY: all deps build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-otlp bench-remote bench-tools install install-files uninstall man
+.PHONY: all deps daemon build test test-boot test-systemd test-load fuzz run clean bench bench-events bench-otlp bench-remote bench-tools install install-files uninstall man
 
 all: build
 
@@ -39,8 +39,11 @@ deps:
 # the shared libswiftCore and Foundation mapped most of its peak RSS.
 RELEASE_FLAGS := -c release --static-swift-stdlib
 
-build: deps
+# The daemon alone (what make run needs), then the OTLP plugin (make build, make install).
+daemon: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
+
+build: daemon
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
 
 # Every test, then the count of skipped ones and their reasons (scripts/test). With
@@ -230,7 +233,7 @@ $(RUN_DIR)/etc/auditd.conf:
 	@chmod 0640 $@
 	@echo "made $@"
 
-run: build $(RUN_DIR)/etc/auditd.conf
+run: daemon $(RUN_DIR)/etc/auditd.conf
 	.build/release/swift-auditd run -c $(RUN_DIR)/etc
 
 clean:
