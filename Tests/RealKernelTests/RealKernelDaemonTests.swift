@@ -14,9 +14,7 @@ extension RealKernelSuite {
             try await RealKernel.withExclusiveUse(requiring: { Requirement.daemonBinary() }) {
                 let directory = try TemporaryDirectory("swift-auditd-real")
                 defer { directory.remove() }
-                let logPath = try AuditdConf(in: directory).write(to: directory)
-                let daemon = try DaemonProcess.registered(in: directory)
-                let thread = try AuditedThread(provingWith: logPath)
+                let (logPath, daemon, thread) = try DaemonProcess.registeredWithAuditedThread(in: directory)
                 let rule = AuditRule()
                 try rule.add()
                 let events = 500
@@ -60,9 +58,7 @@ extension RealKernelSuite {
             try await RealKernel.withExclusiveUse(requiring: { Requirement.daemonBinary() }) {
                 let directory = try TemporaryDirectory("swift-auditd-real")
                 defer { directory.remove() }
-                let logPath = try AuditdConf(in: directory).write(to: directory)
-                let daemon = try DaemonProcess.registered(in: directory)
-                let thread = try AuditedThread(provingWith: logPath)
+                let (logPath, daemon, thread) = try DaemonProcess.registeredWithAuditedThread(in: directory)
                 let rule = AuditRule()
                 try rule.add()
                 defer { rule.delete() }

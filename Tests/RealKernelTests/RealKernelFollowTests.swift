@@ -16,9 +16,7 @@ extension RealKernelSuite {
                 let directory = try TemporaryDirectory("swift-auditd-follow-real")
                 defer { directory.remove() }
                 // RAW: the probe that proves the thread audited greps for RAW lines (KernelTestKit).
-                let logPath = try AuditdConf(in: directory).write(to: directory)
-                let daemon = try DaemonProcess.registered(in: directory)
-                let thread = try AuditedThread(provingWith: logPath)
+                let (logPath, daemon, thread) = try DaemonProcess.registeredWithAuditedThread(in: directory)
                 // getppid: only the audited thread calls it (an openat rule on this process would
                 // also match the test's own reads of the output, without end).
                 let rule = AuditRule(on: "getppid", purpose: "follow")

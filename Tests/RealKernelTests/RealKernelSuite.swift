@@ -34,6 +34,15 @@ func clearDeadRegistration(of pid: Int32) {
 }
 
 extension DaemonProcess {
+    /// The usual start of a real-kernel test: auditd.conf (RAW, plus `extra`) written in
+    /// `directory`, the daemon registered, and an audited thread proven against its log.
+    static func registeredWithAuditedThread(in directory: TemporaryDirectory, extra: String = "", arguments: [String] = [])
+        throws -> (logPath: String, daemon: DaemonProcess, thread: AuditedThread) {
+        let logPath = try AuditdConf(in: directory, extra: extra).write(to: directory)
+        let daemon = try registered(in: directory, arguments: arguments)
+        return (logPath, daemon, try AuditedThread(provingWith: logPath))
+    }
+
     /// The daemon's `NETLINK_AUDIT` socket as the kernel's netlink table shows it: its port id (the
     /// kernel sends records to this port, the one the registering socket is bound to) and how many
     /// datagrams the kernel dropped on it because its receive queue was full (each one an ENOBUFS

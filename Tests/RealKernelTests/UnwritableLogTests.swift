@@ -50,9 +50,7 @@ extension RealKernelSuite {
         static func run(action: String, in directory: TemporaryDirectory,
                         whileUnwritable: (DaemonProcess) -> Void = { _ in },
                         afterwards: (DaemonProcess, AuditedThread) -> Void = { _, _ in }) throws -> Run {
-            let logPath = try AuditdConf(in: directory, extra: "disk_error_action = \(action)\n").write(to: directory)
-            let daemon = try DaemonProcess.registered(in: directory)
-            let thread = try AuditedThread(provingWith: logPath)
+            let (logPath, daemon, thread) = try DaemonProcess.registeredWithAuditedThread(in: directory, extra: "disk_error_action = \(action)\n")
             let rule = AuditRule()
             try rule.add()
             defer { rule.delete() }
@@ -179,9 +177,7 @@ extension RealKernelSuite {
             try await RealKernel.withExclusiveUse(requiring: Self.cannotRun) {
                 let directory = try TemporaryDirectory("swift-auditd-disk-error")
                 defer { directory.remove() }
-                let logPath = try AuditdConf(in: directory, extra: "disk_error_action = SYSLOG\nnum_logs = 3\n").write(to: directory)
-                let daemon = try DaemonProcess.registered(in: directory)
-                let thread = try AuditedThread(provingWith: logPath)
+                let (logPath, daemon, thread) = try DaemonProcess.registeredWithAuditedThread(in: directory, extra: "disk_error_action = SYSLOG\nnum_logs = 3\n")
                 let rule = AuditRule()
                 try rule.add()
                 defer { rule.delete() }
