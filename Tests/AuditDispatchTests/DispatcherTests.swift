@@ -29,12 +29,10 @@ struct DispatcherTests {
             settings.queueDepth = 1000
         }
 
-        /// A program that appends its standard input to the file its first argument names.
-        /// It ignores SIGHUP, which a reload sends to every plugin it keeps (as auditd does).
-        func program(_ name: String = "capture", body: String = "trap '' HUP\nexec /bin/cat >> \"$1\"") throws -> String {
-            let path = try directory.write("#!/bin/sh\n\(body)\n", to: name)
-            chmod(path, 0o750)
-            return path
+        /// A capture program (`CapturePlugin`), or one with a `body` of the test's own.
+        func program(_ name: String = "capture", body: String? = nil) throws -> String {
+            guard let body else { return try CapturePlugin.program(in: directory, name: name) }
+            return try CapturePlugin.program(in: directory, name: name, body: body)
         }
 
         /// A plugins.d file; `output` names the capture file (the program's first argument).

@@ -197,8 +197,7 @@ struct CentralServerTests {
         defer { directory.remove() }
         let plugins = directory.appending("plugins.d")
         try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: false)
-        let program = try directory.write("#!/bin/sh\ntrap '' HUP\nexec /bin/cat >> \"$1\"\n", to: "capture")
-        chmod(program, 0o750)
+        let program = try CapturePlugin.program(in: directory)
         let captured = directory.appending("plugin.txt")
         let conf = try directory.write("active = yes\ndirection = out\npath = \(program)\ntype = always\nargs = \(captured)\nformat = string\n",
                                        to: "plugins.d/capture.conf")

@@ -18,8 +18,7 @@ extension RealKernelSuite {
         static func capturePlugins(in directory: TemporaryDirectory, name: String, output: String, format: String) throws -> String {
             let plugins = directory.appending("\(name)-plugins.d")
             try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: false)
-            let program = try directory.write("#!/bin/sh\ntrap '' HUP\nexec /bin/cat >> \"$1\"\n", to: "\(name)-capture")
-            chmod(program, 0o750)
+            let program = try CapturePlugin.program(in: directory, name: "\(name)-capture")
             let conf = try directory.write(
                 "active = yes\ndirection = out\npath = \(program)\ntype = always\nargs = \(output)\nformat = \(format)\n",
                 to: "\(name)-plugins.d/capture.conf")

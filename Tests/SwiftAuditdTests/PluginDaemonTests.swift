@@ -19,8 +19,7 @@ struct PluginDaemonTests {
             directory = try TemporaryDirectory("swift-auditd-plugin-daemon")
             plugins = directory.appending("plugins.d")
             try FileManager.default.createDirectory(atPath: plugins, withIntermediateDirectories: false)
-            program = try directory.write("#!/bin/sh\ntrap '' HUP\nexec /bin/cat >> \"$1\"\n", to: "capture")
-            chmod(program, 0o750)
+            program = try CapturePlugin.program(in: directory)
         }
 
         func addPlugin(_ name: String, program: String? = nil, args: String, format: String = "string") throws {
