@@ -194,6 +194,8 @@ extension AuditDaemon {
         state.losses.truncated = loop.client.counters.truncated
         state.plugins = loop.dispatcher.statuses
         state.remoteClients = remoteClientLines()
+        state.remoteListening = listener != nil
+        state.remoteRecordsByAddress = listener?.recordsByAddressAndWait() ?? [:]
         state.pluginQueueDepth = configuration.dispatcher.queueDepth
         if state.heldRecordsCollected == nil, loop.tracker?.markerSeen == true {
             state.heldRecordsCollected = loop.tracker?.collected

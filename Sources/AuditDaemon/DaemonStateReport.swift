@@ -65,6 +65,10 @@ public struct DaemonStateReport: Sendable, Equatable {
     /// A central server's connected clients, one line each: `ADDRESS:PORT records=N replies=N
     /// pending=N connected=Ns`; empty without a listener or a client.
     public var remoteClients: [String] = []
+    /// Whether the daemon listens for audisp-remote clients (`tcp_listen_port`).
+    public var remoteListening = false
+    /// Records received from each client address since the start, closed connections included.
+    public var remoteRecordsByAddress: [String: UInt64] = [:]
 
     // For the metrics (`swift-auditd status --format prometheus`, the node_exporter textfile).
     /// Records received by libaudit's type name (`other` for types from 3000 up); zeros left out.
@@ -171,6 +175,8 @@ public struct DaemonStateReport: Sendable, Equatable {
             ("plugin \(plugin.name)", "state=\(plugin.state.rawValue) pid=\(plugin.pid) format=\(plugin.format.rawValue) "
                 + "queued=\(plugin.queued) dropped=\(plugin.dropped) restarts=\(plugin.restarts) readers=\(plugin.readers) path=\(plugin.path)")
         } + remoteClients.enumerated().map { ("remote client \($0.offset + 1)", $0.element) }
+          + (remoteListening ? [("remote listener", "yes")] : [])
+          + remoteRecordsByAddress.sorted { $0.key < $1.key }.map { ("\(Self.remoteRecordsPrefix)\($0.key)", "\($0.value)") }
         lines = lines.map { ($0.0.replacingNewlines(), $0.1.replacingNewlines()) }
         return lines.map { $0.1.isEmpty && $0.0.hasSuffix(" MB") ? "\($0.0)\n" : "\($0.0) = \($0.1)\n" }.joined()
     }
@@ -241,10 +247,17 @@ public struct DaemonStateReport: Sendable, Equatable {
             .sorted().compactMap { key in Self.plugin(named: String(key.dropFirst("plugin ".count)), fields[key]!) }
         remoteClients = fields.keys.compactMap { key in key.hasPrefix("remote client ") ? Int(key.dropFirst("remote client ".count)) : nil }
             .sorted().compactMap { fields["remote client \($0)"].map(String.init) }
+        remoteListening = string("remote listener") == "yes"
+        for (key, value) in fields where key.hasPrefix(Self.remoteRecordsPrefix) {
+            if let count = UInt64(value) { remoteRecordsByAddress[String(key.dropFirst(Self.remoteRecordsPrefix.count))] = count }
+        }
     }
 
     /// The lines of `recordsReceivedByType`: `records received type SYSCALL = 12`.
     static let byTypePrefix = "records received type "
+
+    /// The lines of `remoteRecordsByAddress`: `remote records from ::ffff:192.0.2.1 = 12`.
+    static let remoteRecordsPrefix = "remote records from "
 
     /// A plugin's line read back: `state=… pid=… format=… queued=… dropped=… restarts=… readers=… path=…`.
     static func plugin(named name: String, _ text: Substring) -> PluginStatus? {

@@ -75,6 +75,15 @@ public enum PrometheusExposition {
             text.family("swift_auditd_plugin_restarts_total", "counter", "Times a plugin was restarted.")
             for plugin in report.plugins { text.sample("swift_auditd_plugin_restarts_total", labels: [("plugin", plugin.name)], plugin.restarts) }
         }
+        if report.remoteListening {
+            text.gauge("swift_auditd_remote_clients_connected", "audisp-remote clients connected to the listener.",
+                       report.remoteClients.count)
+            text.family("swift_auditd_remote_records_received_total", "counter",
+                        "Records received from remote clients, by client address, reconnections included.")
+            for (address, count) in report.remoteRecordsByAddress.sorted(by: { $0.key < $1.key }) {
+                text.sample("swift_auditd_remote_records_received_total", labels: [("address", address)], count)
+            }
+        }
         return text.output
     }
 

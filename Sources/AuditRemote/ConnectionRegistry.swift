@@ -11,6 +11,9 @@ final class ConnectionRegistry: @unchecked Sendable {
     let logger: Logger
     private(set) var configuration: RemoteListenerConfiguration
     private var connections: [UInt64: RemoteConnectionHandler] = [:]
+    /// What closed connections received, by client address: with the open ones' counts, a
+    /// counter per client that does not fall when a client reconnects (the metrics' series).
+    private var recordsFromClosedConnections: [String: UInt64] = [:]
     private var lastID: UInt64 = 0
     private var idleCheck: RepeatedTask?
 
@@ -53,7 +56,16 @@ final class ConnectionRegistry: @unchecked Sendable {
 
     func remove(_ connection: RemoteConnectionHandler) {
         eventLoop.preconditionInEventLoop()
-        connections[connection.client.id] = nil
+        guard connections.removeValue(forKey: connection.client.id) != nil else { return }
+        recordsFromClosedConnections[connection.client.address, default: 0] += connection.recordsReceived
+    }
+
+    /// Records received from each address since the listener started, closed connections
+    /// included; an address appears once one of its connections was accepted.
+    var recordsByAddress: [String: UInt64] {
+        var totals = recordsFromClosedConnections
+        for connection in connections.values { totals[connection.client.address, default: 0] += connection.recordsReceived }
+        return totals
     }
 
     var all: [RemoteConnectionHandler] { Array(connections.values).sorted { $0.client.id < $1.client.id } }

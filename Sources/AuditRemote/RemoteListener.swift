@@ -196,6 +196,12 @@ public final class RemoteListener: Sendable {
         }
     }
 
+    /// Records received from each client address since the start, closed connections included
+    /// (for the metrics: a counter that does not fall when a client reconnects).
+    public func recordsByAddressAndWait() -> [String: UInt64] {
+        (try? eventLoop.submit { [registry] in registry.recordsByAddress }.wait()) ?? [:]
+    }
+
     /// Stops listening, sends ENDING to every client and closes it (auditd's
     /// `auditd_tcp_listen_uninit`), each with its DAEMON_CLOSE; then the listener's threads end.
     public func stop() async {

@@ -32,6 +32,9 @@ import Testing
         report.writeLatency.sumNanoseconds = 12_000_500_000
         report.plugins = [PluginStatus(name: "syslog \"a\"", path: "/sbin/audisp-syslog", pid: 77, state: .running,
                                        queued: 4, dropped: 1, restarts: 2, readers: 0, format: .string)]
+        report.remoteListening = true
+        report.remoteClients = ["::ffff:192.0.2.7:61000 records=5 replies=5 pending=0 connected=3s"]
+        report.remoteRecordsByAddress = ["::ffff:192.0.2.7": 12, "::ffff:192.0.2.9": 0]
         return report
     }
 
@@ -117,6 +120,13 @@ import Testing
         # HELP swift_auditd_plugin_restarts_total Times a plugin was restarted.
         # TYPE swift_auditd_plugin_restarts_total counter
         swift_auditd_plugin_restarts_total{plugin="syslog \\"a\\""} 2
+        # HELP swift_auditd_remote_clients_connected audisp-remote clients connected to the listener.
+        # TYPE swift_auditd_remote_clients_connected gauge
+        swift_auditd_remote_clients_connected 1
+        # HELP swift_auditd_remote_records_received_total Records received from remote clients, by client address, reconnections included.
+        # TYPE swift_auditd_remote_records_received_total counter
+        swift_auditd_remote_records_received_total{address="::ffff:192.0.2.7"} 12
+        swift_auditd_remote_records_received_total{address="::ffff:192.0.2.9"} 0
 
         """
 

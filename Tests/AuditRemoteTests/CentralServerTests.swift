@@ -189,6 +189,23 @@ struct CentralServerTests {
         #expect(status.output.contains("network only"), "\(status.output)")
         #expect(status.output.contains("remote clients:     1 connected"), "\(status.output)")
         #expect(status.output.contains("::ffff:127.0.0.1:\(client.localPort) records=5 replies=5"), "\(status.output)")
+
+        // The metrics count per client address, and a reconnection does not set the count back.
+        client.hangUp()
+        let second = try TestClient(port: port)
+        for serial in 6...7 {
+            try second.sendRecord("type=USER msg=audit(1733300000.000:\(serial)): x=\(serial)", sequenceID: UInt32(serial))
+            _ = try second.receiveReply()
+        }
+        var metrics = ""
+        #expect(eventually {
+            let result = try? shell(DaemonProcess.executablePath, ["status", "--format", "prometheus", "--kernel-fd", "0",
+                                                                   "--run-directory", server.runDirectory],
+                                    input: kernel.daemonSocket.descriptor)
+            metrics = result?.output ?? ""
+            return metrics.contains("swift_auditd_remote_records_received_total{address=\"::ffff:127.0.0.1\"} 7\n")
+        }, "\(metrics)")
+        #expect(metrics.contains("\nswift_auditd_remote_clients_connected 1\n"), "\(metrics)")
     }
 
     @Test func withDistributeNetworkPluginsGetTheClientsRecords() throws {
