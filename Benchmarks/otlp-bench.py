@@ -38,6 +38,12 @@ def say(text):
     print(text, flush=True)
 
 
+def process_cpu(pid):
+    """User + system CPU seconds of a running process (and its finished threads), from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def make_stream(path, events_wanted):
     """Writes the golden log repeated (serials + 1,000,000 per copy) with EOE after each syscall
     event's last record; returns (events, records, bytes)."""
@@ -73,6 +79,9 @@ def main():
     parser.add_argument("--daemon-rate", type=float, help="swift-auditd ENRICHED events/s to compare with "
                         f"(default: the README's recorded kernel benchmark, {RECORDED_DAEMON_RATE:,})")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--profile", metavar="FILE", help="record the plugin with `perf record -g -o FILE` (its CPU figure then includes perf's overhead)")
+    parser.add_argument("--receiver-no-decode", action="store_true", help="measurement only: the receiver answers 200 without "
+                        "decoding, so the plugin's own limit shows; no event is checked and no verdict is printed")
     args = parser.parse_args()
 
     if not os.access(args.plugin, os.X_OK):
@@ -89,7 +98,7 @@ def main():
         stream = os.path.join(work, "stream.log")
         events, records, size = make_stream(stream, args.events)
         port_file, received = os.path.join(work, "port"), os.path.join(work, "received.jsonl")
-        receiver = subprocess.Popen([sys.executable, RECEIVER, "--count-only", "--port-file", port_file,
+        receiver = subprocess.Popen([sys.executable, RECEIVER, "--no-decode" if args.receiver_no_decode else "--count-only", "--port-file", port_file,
                                      "--output", received, "--requests", os.path.join(work, "requests.jsonl"),
                                      "--mode-file", os.path.join(work, "mode")])
         deadline = time.monotonic() + 20
@@ -107,11 +116,23 @@ def main():
             f"through {os.path.relpath(args.plugin, ROOT)} into the local receiver; {os.cpu_count()} CPUs, load average {' '.join(load)}")
         with open(stream, "rb") as stdin, open(os.path.join(work, "plugin.log"), "wb") as log:
             start = time.monotonic()
-            plugin = subprocess.Popen([args.plugin, config], stdin=stdin, stderr=log)
+            receiver_before = process_cpu(receiver.pid)
+            command = [args.plugin, config]
+            if args.profile:
+                command = ["perf", "record", "-q", "-g", "-o", args.profile, "--"] + command
+            plugin = subprocess.Popen(command, stdin=stdin, stderr=log)
             _, status, usage = os.wait4(plugin.pid, 0)
             seconds = time.monotonic() - start
+            receiver_cpu = process_cpu(receiver.pid) - receiver_before
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the plugin exited {os.waitstatus_to_exitcode(status)}: {open(os.path.join(work, 'plugin.log')).read()[-2000:]}")
+        say(f"  receiver (python3, opentelemetry-proto{', NOT decoding: measurement only' if args.receiver_no_decode else ''}): "
+            f"CPU {receiver_cpu:.2f} s = {receiver_cpu / events * 1e6:.1f} µs per event")
+        if args.receiver_no_decode:
+            say(f"  swift-auditd-otlp: {events / seconds:,.0f} events/s, {seconds:.2f} s, CPU {usage.ru_utime + usage.ru_stime:.2f} s "
+                f"(user {usage.ru_utime:.2f}, sys {usage.ru_stime:.2f}) = {(usage.ru_utime + usage.ru_stime) / events * 1e6:.1f} µs per event; "
+                "events not checked, no verdict")
+            return 0
         stamps = []
         for line in open(received):
             stamps += json.loads(line)["stamps"]
