@@ -59,6 +59,8 @@ let package = Package(
         .target(name: "RemoteProtocol", swiftSettings: recordPath),
         // tcp_wrappers' hosts_ctl (Debian's libwrap), for use_libwrap.
         .target(name: "CLibwrap", linkerSettings: [.linkedLibrary("wrap")]),
+        // zlib's crc32, for the OTLP plugin's queue frames.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
         // The TCP listener for audisp-remote clients, on swift-nio.
         .target(
             name: "AuditRemote",
@@ -112,7 +114,7 @@ let package = Package(
         .target(
             name: "OTLPExporter",
             dependencies: [
-                "AuditEvents",
+                "AuditEvents", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

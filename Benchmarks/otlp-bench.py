@@ -8,9 +8,10 @@ so that nothing is dropped and the rate is what it sustains end to end: stdin, r
 (write and fsync), protobuf, HTTP to the Python receiver (Tests/OTLPExporterTests/Receiver,
 --count-only: it decodes every request with opentelemetry-proto and keeps the stamps). Printed:
 events/s from start to exit, the plugin's CPU per event (user + system, from wait4), and whether
-every event arrived exactly once; then the rate beside swift-auditd's ENRICHED rate (the kernel
-benchmark's, measured in the same `make bench` run or given with --daemon-rate): met, or NOT MET
-and by how much it falls behind.
+every event arrived exactly once, and the receiver's CPU per event (from /proc); then the rate
+beside swift-auditd's ENRICHED rate (the kernel benchmark's, measured in the same `make bench` run
+or given with --daemon-rate): met, or NOT MET, by how much it falls behind, and where: the CPU the
+plugin and the receiver would need at the daemon's rate beside the CPU they got.
 
 Needs no root and no kernel: the plugin never touches it.
 """
@@ -36,6 +37,12 @@ RECORDED_DAEMON_RATE = 189_412
 
 def say(text):
     print(text, flush=True)
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a running process (and its finished threads), from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def make_stream(path, events_wanted):
@@ -73,6 +80,11 @@ def main():
     parser.add_argument("--daemon-rate", type=float, help="swift-auditd ENRICHED events/s to compare with "
                         f"(default: the README's recorded kernel benchmark, {RECORDED_DAEMON_RATE:,})")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="one more line of the plugin's configuration (batch_max_bytes=1048576, ...); repeatable")
+    parser.add_argument("--profile", metavar="FILE", help="record the plugin with `perf record -g -o FILE` (its CPU figure then includes perf's overhead)")
+    parser.add_argument("--receiver-no-decode", action="store_true", help="measurement only: the receiver answers 200 without "
+                        "decoding, so the plugin's own limit shows; no event is checked and no verdict is printed")
     args = parser.parse_args()
 
     if not os.access(args.plugin, os.X_OK):
@@ -89,7 +101,7 @@ def main():
         stream = os.path.join(work, "stream.log")
         events, records, size = make_stream(stream, args.events)
         port_file, received = os.path.join(work, "port"), os.path.join(work, "received.jsonl")
-        receiver = subprocess.Popen([sys.executable, RECEIVER, "--count-only", "--port-file", port_file,
+        receiver = subprocess.Popen([sys.executable, RECEIVER, "--no-decode" if args.receiver_no_decode else "--count-only", "--port-file", port_file,
                                      "--output", received, "--requests", os.path.join(work, "requests.jsonl"),
                                      "--mode-file", os.path.join(work, "mode")])
         deadline = time.monotonic() + 20
@@ -102,16 +114,32 @@ def main():
         with open(config, "w") as f:
             f.write(f"endpoint = http://127.0.0.1:{port}/v1/logs\nqueue_dir = {work}/queue\n"
                     "queue_max_bytes = 268435456\nqueue_full_action = block\nshutdown_timeout_seconds = 600\n")
+            for setting in args.set:
+                key, _, value = setting.partition("=")
+                f.write(f"{key.strip()} = {value.strip()}\n")
         load = open("/proc/loadavg").read().split()[:3]
-        say(f"exporter benchmark: {events:,} events ({records:,} records, {size / 1e6:.0f} MB, ENRICHED, from the golden log) "
+        settings = f" with {', '.join(args.set)}" if args.set else ""
+        say(f"exporter benchmark{settings}: {events:,} events ({records:,} records, {size / 1e6:.0f} MB, ENRICHED, from the golden log) "
             f"through {os.path.relpath(args.plugin, ROOT)} into the local receiver; {os.cpu_count()} CPUs, load average {' '.join(load)}")
         with open(stream, "rb") as stdin, open(os.path.join(work, "plugin.log"), "wb") as log:
             start = time.monotonic()
-            plugin = subprocess.Popen([args.plugin, config], stdin=stdin, stderr=log)
+            receiver_before = process_cpu(receiver.pid)
+            command = [args.plugin, config]
+            if args.profile:
+                command = ["perf", "record", "-q", "-g", "-o", args.profile, "--"] + command
+            plugin = subprocess.Popen(command, stdin=stdin, stderr=log)
             _, status, usage = os.wait4(plugin.pid, 0)
             seconds = time.monotonic() - start
+            receiver_cpu = process_cpu(receiver.pid) - receiver_before
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"the plugin exited {os.waitstatus_to_exitcode(status)}: {open(os.path.join(work, 'plugin.log')).read()[-2000:]}")
+        say(f"  receiver (python3, opentelemetry-proto{', NOT decoding: measurement only' if args.receiver_no_decode else ''}): "
+            f"CPU {receiver_cpu:.2f} s = {receiver_cpu / events * 1e6:.1f} µs per event")
+        if args.receiver_no_decode:
+            say(f"  swift-auditd-otlp: {events / seconds:,.0f} events/s, {seconds:.2f} s, CPU {usage.ru_utime + usage.ru_stime:.2f} s "
+                f"(user {usage.ru_utime:.2f}, sys {usage.ru_stime:.2f}) = {(usage.ru_utime + usage.ru_stime) / events * 1e6:.1f} µs per event; "
+                "events not checked, no verdict")
+            return 0
         stamps = []
         for line in open(received):
             stamps += json.loads(line)["stamps"]
@@ -130,6 +158,11 @@ def main():
             behind = f"{rate / daemon:.2f}x of it, {daemon - rate:,.0f} events/s behind" if rate < daemon else "fast enough"
             lost = f", {events - distinct} lost" if distinct != events else ", 0 lost"
             say(f"  NOT MET  keeps up with swift-auditd ENRICHED ({daemon:,.0f} events/s, {source}): {behind}{lost}")
+            # Where it falls behind: the CPU the plugin and the receiver would need at the daemon's rate
+            # (each one's measured CPU per event times that rate), beside what they had in this run.
+            say(f"  where    at {daemon:,.0f} events/s the plugin needs {cpu / events * daemon:.2f} CPUs and the receiver "
+                f"{receiver_cpu / events * daemon:.2f} (their CPU per event times the rate) of the machine's {os.cpu_count()}; "
+                f"in this run they got {cpu / seconds:.2f} and {receiver_cpu / seconds:.2f} (load average before it {' '.join(load)})")
     finally:
         if receiver and receiver.poll() is None:
             receiver.send_signal(signal.SIGTERM)

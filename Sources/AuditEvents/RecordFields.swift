@@ -66,11 +66,25 @@ public enum FieldText {
 
     /// A string field's text: inside its quotes, decoded from hex, or as written (`(null)`, `?`).
     public static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [UInt8] {
+        var text: [UInt8] = []
+        text.reserveCapacity(range.count)
+        appendString(bytes, range, to: &text)
+        return text
+    }
+
+    /// `string`, appended to `out` (a reader that keeps one buffer allocates nothing per field).
+    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
         if range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\""), bytes[range.upperBound - 1] == UInt8(ascii: "\"") {
-            return Array(bytes[(range.lowerBound + 1)..<(range.upperBound - 1)])
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]))
+        } else if isHex(bytes, range) {
+            var index = range.lowerBound
+            while index + 1 < range.upperBound {
+                out.append(nibble(bytes[index]) << 4 | nibble(bytes[index + 1]))
+                index += 2
+            }
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
         }
-        if isHex(bytes, range) { return decodeHex(bytes, range) }
-        return Array(bytes[range])
     }
 
     /// The keys of a `key=` value: one quoted key, or several hex-encoded and joined by 0x01

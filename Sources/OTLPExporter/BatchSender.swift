@@ -8,18 +8,18 @@ import SwiftProtobuf
 public final class BatchSender: Sendable {
     let queue: DurableQueue
     let client: ExportClient
-    let builder: LogRecordBuilder
+    let framing: ExportRequestFraming
     let counters: ExporterCounters
     let wake: AsyncWake
     let shutdown: ShutdownSignal
     let configuration: ExporterConfiguration
     let logger: Logger
 
-    init(queue: DurableQueue, client: ExportClient, builder: LogRecordBuilder, counters: ExporterCounters,
+    init(queue: DurableQueue, client: ExportClient, framing: ExportRequestFraming, counters: ExporterCounters,
          wake: AsyncWake, shutdown: ShutdownSignal, configuration: ExporterConfiguration, logger: Logger) {
         self.queue = queue
         self.client = client
-        self.builder = builder
+        self.framing = framing
         self.counters = counters
         self.wake = wake
         self.shutdown = shutdown
@@ -45,7 +45,7 @@ public final class BatchSender: Sendable {
     }
 
     private func deliver(_ batch: DurableQueue.Batch) async throws {
-        let body: [UInt8] = try builder.request(for: batch.events).serializedBytes()
+        let body = framing.request(records: batch.payloads)
         var delay = configuration.retryInitialDelay
         var attempt = 0
         while true {
@@ -64,7 +64,8 @@ public final class BatchSender: Sendable {
                 if attempt > 1 { logger.info("batch of \(batch.count) events delivered after \(attempt) attempts") }
                 return
             case .refused(let status, let reason):
-                let path = try queue.setAside(batch, reason: "\(configuration.endpoint) refused this batch: \(reason)")
+                let path = try queue.setAside(batch, reason: "\(configuration.endpoint) refused this batch: \(reason)",
+                                              text: Self.text(of: batch))
                 counters.update { $0.batchesRejected += 1; $0.eventsRejected += batch.count }
                 logger.error("\(configuration.endpoint) refused a batch of \(batch.count) events (HTTP \(status)); kept in \(path), not retried: \(reason)")
                 return
@@ -80,5 +81,16 @@ public final class BatchSender: Sendable {
                 try await Task.sleep(for: wait)
             }
         }
+    }
+
+    /// A batch as `rejected/` shows it: each event's lines (its LogRecord's body, decoded with the
+    /// generated code), then an empty line.
+    static func text(of batch: DurableQueue.Batch) -> String {
+        var text = ""
+        for payload in batch.payloads {
+            let record = try? OTLPLogRecord(serializedBytes: Array(payload))
+            text += (record?.body.stringValue ?? "(a queued record that does not decode)") + "\n\n"
+        }
+        return text
     }
 }

@@ -3,14 +3,16 @@ import Foundation
 import Glibc
 #endif
 
-/// The plugin's queue on disk, between standard input and the network: events are appended to
-/// segment files as they are read, and leave only when the sender commits the batch it took (after
-/// a 2xx, or after setting a rejected batch aside). What was taken but not committed when the
-/// process died is sent again on the next start: at most one batch of duplicates.
+/// The plugin's queue on disk, between standard input and the network: events (each an encoded
+/// OTLP LogRecord, `LogRecordEncoder`; to the queue an opaque payload) are appended to segment files
+/// as they are read, and leave only when the sender commits the batch it took (after a 2xx, or after
+/// setting a rejected batch aside). What was taken but not committed when the process died is sent
+/// again on the next start: at most one batch of duplicates.
 ///
 /// Layout of `directory`:
-/// - `segments/NNNNNNNNNNNNNNNNNNNN.seg`: frames `[u32 length][u32 crc32][payload]`, little-endian;
-///   a torn or zeroed tail after a crash fails the check and is cut off.
+/// - `segments/NNNNNNNNNNNNNNNNNNNN.lr`: frames `[u32 length][u32 crc32][payload]`, little-endian
+///   (`QueueFrames`); a torn or zeroed tail after a crash fails the check and is cut off. (`.seg`
+///   files are an earlier version's frames of event lines: left in place, reported, not sent.)
 /// - `head`: `SEGMENT OFFSET`, the first frame not yet committed, replaced atomically.
 /// - `lock`: held (flock) while a plugin uses the directory, so two cannot share one queue.
 /// - `rejected/`: batches a collector refused (4xx), as text, for an administrator.
@@ -32,13 +34,15 @@ public final class DurableQueue: @unchecked Sendable {
         var size: Int { payloadLength + DurableQueue.frameHeaderSize }
     }
 
-    /// Events taken by the sender and not yet committed.
+    /// Events taken by the sender and not yet committed: their payloads, in queue order.
     public struct Batch: Sendable {
-        public let events: [QueuedEvent]
-        public var count: Int { events.count }
+        public let payloads: [ArraySlice<UInt8>]
+        public var count: Int { payloads.count }
     }
 
-    static let frameHeaderSize = 8
+    static let frameHeaderSize = QueueFrames.headerSize
+    /// Segments of encoded LogRecords; `.seg` ones hold an earlier version's event lines.
+    static let segmentSuffix = ".lr", earlierSegmentSuffix = ".seg"
 
     public let directory: String
     let maxBytes: Int
@@ -101,51 +105,66 @@ public final class DurableQueue: @unchecked Sendable {
 
     // MARK: Appending (the stdin thread)
 
-    /// Appends `events` in one write. With `block`, waits for room; returns how many were dropped.
+    /// Appends `frames`, written where they lie (one write when they all fit). With `block`, waits
+    /// for room; returns how many were dropped.
     @discardableResult
-    public func append(_ events: [QueuedEvent]) throws(QueueStorageError) -> Int {
+    public func append(_ frames: QueueFrames) throws(QueueStorageError) -> Int {
         var dropped = 0
         let wake: (@Sendable () -> Void)?
         do {
             condition.lock()
             defer { condition.unlock() }
-            var buffer: [UInt8] = []
-            var frames: [Frame] = []
-            var bufferedBytes: Int { buffer.count }
-            for event in events {
-                let payload = event.encoded
-                let size = payload.count + Self.frameHeaderSize
-                if usedBytes + bufferedBytes + size > maxBytes {
+            // The frames not yet written are frames.bytes[run.lowerBound..<run.upperBound].
+            var run = 0..<0
+            var runFrames: [Frame] = []
+            func flush() throws(QueueStorageError) {
+                guard !run.isEmpty else { return }
+                try write(frames.bytes[run], frames: &runFrames)
+                run = run.upperBound..<run.upperBound
+            }
+            for index in 0..<frames.count {
+                let range = frames.range(of: index)
+                let size = range.count
+                if usedBytes + run.count + size > maxBytes {
                     switch fullAction {
                     case .dropNewest:
+                        try flush()
+                        run = range.upperBound..<range.upperBound
                         dropped += 1
                         continue
                     case .dropOldest:
-                        // What this call buffered is older than the event in hand: written first,
-                        // it can be dropped like the rest.
-                        try write(&buffer, frames: &frames)
-                        while usedBytes + bufferedBytes + size > maxBytes, let oldest = pending.popFirst() {
+                        // What this call holds is older than the frame in hand: written first, it
+                        // can be dropped like the rest.
+                        try flush()
+                        while usedBytes + size > maxBytes, let oldest = pending.popFirst() {
                             usedBytes -= oldest.size
                             dropped += 1
                         }
-                        if usedBytes + bufferedBytes + size > maxBytes { dropped += 1; continue }
+                        if usedBytes + size > maxBytes {
+                            run = range.upperBound..<range.upperBound
+                            dropped += 1
+                            continue
+                        }
                     case .block:
-                        try write(&buffer, frames: &frames)
+                        try flush()
                         while usedBytes + size > maxBytes, !closed, usedBytes > 0 { condition.wait() }
-                        if closed { dropped += 1; continue }
+                        if closed {
+                            run = range.upperBound..<range.upperBound
+                            dropped += 1
+                            continue
+                        }
                     }
                 }
-                if tail.offset + buffer.count >= segmentSize, tail.offset + buffer.count > 0 {
-                    try write(&buffer, frames: &frames)
+                if tail.offset + run.count >= segmentSize, tail.offset + run.count > 0 {
+                    try flush()
                     try startSegment(tail.segment + 1)
                 }
-                let position = Position(segment: tail.segment, offset: tail.offset + buffer.count)
-                withUnsafeBytes(of: UInt32(payload.count).littleEndian) { buffer += $0 }
-                withUnsafeBytes(of: CRC32.checksum(payload).littleEndian) { buffer += $0 }
-                buffer += payload
-                frames.append(Frame(position: position, payloadLength: payload.count))
+                if run.isEmpty { run = range.lowerBound..<range.lowerBound }
+                runFrames.append(Frame(position: Position(segment: tail.segment, offset: tail.offset + run.count),
+                                       payloadLength: size - Self.frameHeaderSize))
+                run = run.lowerBound..<range.upperBound
             }
-            try write(&buffer, frames: &frames)
+            try flush()
             droppedEvents += dropped
             wake = wakeSender
         }
@@ -170,15 +189,14 @@ public final class DurableQueue: @unchecked Sendable {
         }
     }
 
-    private func write(_ buffer: inout [UInt8], frames: inout [Frame]) throws(QueueStorageError) {
-        guard !buffer.isEmpty else { return }
+    private func write(_ bytes: ArraySlice<UInt8>, frames: inout [Frame]) throws(QueueStorageError) {
+        guard !bytes.isEmpty else { return }
         if appendFD < 0 { try startSegment(tail.segment) }
-        try QueueFile.writeAll(appendFD, buffer, path: segmentPath(tail.segment))
-        tail.offset += buffer.count
-        usedBytes += buffer.count
+        try QueueFile.writeAll(appendFD, bytes, path: segmentPath(tail.segment))
+        tail.offset += bytes.count
+        usedBytes += bytes.count
         unsynced = true
         for frame in frames { pending.append(frame) }
-        buffer.removeAll(keepingCapacity: true)
         frames.removeAll(keepingCapacity: true)
     }
 
@@ -219,9 +237,10 @@ public final class DurableQueue: @unchecked Sendable {
         }
         guard !frames.isEmpty else { return nil }
         // Reading outside the lock is safe: only commit() deletes segments, and the sender calls it.
-        // One pread per run of frames that lie back to back in one segment (usually the whole batch).
-        var events: [QueuedEvent] = []
-        events.reserveCapacity(frames.count)
+        // One pread per run of frames that lie back to back in one segment (usually the whole batch);
+        // the payloads are slices of what it read.
+        var payloads: [ArraySlice<UInt8>] = []
+        payloads.reserveCapacity(frames.count)
         var runStart = 0
         while runStart < frames.count {
             var runEnd = runStart + 1
@@ -235,14 +254,11 @@ public final class DurableQueue: @unchecked Sendable {
                                                 count: last.position.offset + last.size - first.offset, path: path)
             for frame in frames[runStart..<runEnd] {
                 let payloadStart = frame.position.offset - first.offset + Self.frameHeaderSize
-                guard let event = QueuedEvent(decoding: bytes[payloadStart..<(payloadStart + frame.payloadLength)]) else {
-                    throw QueueStorageError("decode", path, errno: EIO)
-                }
-                events.append(event)
+                payloads.append(bytes[payloadStart..<(payloadStart + frame.payloadLength)])
             }
             runStart = runEnd
         }
-        return Batch(events: events)
+        return Batch(payloads: payloads)
     }
 
     /// The batch in flight has left (a 2xx) or was set aside: forgets it, durably.
@@ -259,13 +275,14 @@ public final class DurableQueue: @unchecked Sendable {
         try deleteSegments(before: head.segment, known: obsolete)
     }
 
-    /// Writes the batch in flight to `rejected/` with `reason`, then commits it.
-    public func setAside(_ batch: Batch, reason: String) throws(QueueStorageError) -> String {
+    /// Writes the batch in flight to `rejected/` as `reason` and `text` (the caller's rendering of
+    /// its events), then commits it.
+    public func setAside(_ batch: Batch, reason: String, text: String) throws(QueueStorageError) -> String {
         let milliseconds = UInt64(Date().timeIntervalSince1970 * 1000)
-        let path = rejectedDirectory + "/\(milliseconds)-\(batch.events.first?.observedUnixNanoseconds ?? 0).txt"
-        var text = "# " + reason.replacingOccurrences(of: "\n", with: " ") + "\n"
-        for event in batch.events { text += event.text + "\n\n" }
-        try QueueFile.replace(path, with: Array(text.utf8), directory: rejectedDirectory)
+        let first = condition.withLock { inFlight.first?.position ?? tail }
+        let path = rejectedDirectory + "/\(milliseconds)-\(first.segment)-\(first.offset).txt"
+        let content = "# " + reason.replacingOccurrences(of: "\n", with: " ") + "\n" + text
+        try QueueFile.replace(path, with: Array(content.utf8), directory: rejectedDirectory)
         try commit()
         return path
     }
@@ -290,18 +307,23 @@ public final class DurableQueue: @unchecked Sendable {
 
     func segmentPath(_ segment: UInt64) -> String {
         let digits = String(segment)
-        return segmentsDirectory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
+        return segmentsDirectory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + Self.segmentSuffix
     }
 
     private func segmentIDs() throws(QueueStorageError) -> [UInt64] {
-        guard let directory = opendir(segmentsDirectory) else { throw QueueStorageError("opendir", segmentsDirectory) }
-        defer { closedir(directory) }
         var ids: [UInt64] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name.hasSuffix(".seg"), let id = UInt64(name.dropLast(4)) { ids.append(id) }
+        try forEachSegmentName { name in
+            if name.hasSuffix(Self.segmentSuffix), let id = UInt64(name.dropLast(Self.segmentSuffix.count)) { ids.append(id) }
         }
         return ids.sorted()
+    }
+
+    private func forEachSegmentName(_ body: (String) -> Void) throws(QueueStorageError) {
+        guard let directory = opendir(segmentsDirectory) else { throw QueueStorageError("opendir", segmentsDirectory) }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            body(withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) })
+        }
     }
 
     private func recover() throws(QueueStorageError) {
@@ -314,6 +336,11 @@ public final class DurableQueue: @unchecked Sendable {
             } else {
                 recoveryNotes.append("\(headPath): unreadable ('\(text.prefix(40))'); starting from the oldest segment")
             }
+        }
+        var earlier = 0
+        try forEachSegmentName { if $0.hasSuffix(Self.earlierSegmentSuffix) { earlier += 1 } }
+        if earlier > 0 {
+            recoveryNotes.append("\(segmentsDirectory): \(earlier) .seg files of an earlier version of the plugin (event lines, not LogRecords) are left there and not sent")
         }
         let ids = try segmentIDs()
         for id in ids where id < head.segment {
@@ -353,7 +380,7 @@ public final class DurableQueue: @unchecked Sendable {
         }
         let length = Int(word(offset))
         let payloadStart = offset + frameHeaderSize
-        guard length >= QueuedEvent.headerSize, length <= bytes.count - payloadStart else { return nil }
+        guard length > 0, length <= bytes.count - payloadStart else { return nil }
         guard CRC32.checksum(bytes[payloadStart..<(payloadStart + length)]) == word(offset + 4) else { return nil }
         return Frame(position: Position(segment: segment, offset: offset), payloadLength: length)
     }

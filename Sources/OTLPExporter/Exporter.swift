@@ -42,9 +42,9 @@ public final class Exporter: Sendable {
         let pipeline = IngestPipeline(queue: queue, endOfEventTimeout: configuration.endOfEventTimeout,
                                       counters: counters, syncInterval: configuration.syncInterval, logger: logger)
         let client = ExportClient(endpoint: configuration.endpoint, requestTimeout: configuration.requestTimeout)
-        let builder = LogRecordBuilder(hostName: configuration.hostName ?? Self.hostName(), serviceName: configuration.serviceName,
-                                       version: Self.version)
-        let sender = BatchSender(queue: queue, client: client, builder: builder, counters: counters, wake: wake,
+        let framing = ExportRequestFraming(hostName: configuration.hostName ?? Self.hostName(), serviceName: configuration.serviceName,
+                                           version: Self.version)
+        let sender = BatchSender(queue: queue, client: client, framing: framing, counters: counters, wake: wake,
                                  shutdown: shutdown, configuration: configuration, logger: logger)
         let failure = FailureFlag()
 

@@ -3,12 +3,16 @@ import Foundation
 import Logging
 
 /// The stdin side: bytes in, lines cut (`LineBuffer`), events reassembled (`EventAssembler`, the
-/// events library's, as `follow` uses it), events appended to the queue. It never waits on the
-/// network; with `queue_full_action = block` it waits for room in the queue.
+/// events library's, as `follow` uses it), each event encoded as its OTLP LogRecord
+/// (`LogRecordEncoder`) straight into a queue frame, the frames appended to the queue. It never
+/// waits on the network; with `queue_full_action = block` it waits for room in the queue.
 public final class IngestPipeline: @unchecked Sendable {
     // Guarded by `lock`; separate properties, so a line handed out by one may be fed to the other.
     private var lines = LineBuffer(capacity: 1 << 20, maxLineLength: 1 << 20)
     private var assembler: EventAssembler
+    private var encoder = LogRecordEncoder()
+    /// The ended events' frames, reused from chunk to chunk.
+    private var frames = QueueFrames()
     private var lastSync: ContinuousClock.Instant
     private var finished = false
     private var reportedMalformed = false
@@ -86,14 +90,16 @@ public final class IngestPipeline: @unchecked Sendable {
 
     private func enqueueEnded() throws(QueueStorageError) {
         counters.update { $0.malformedLines = assembler.counters.malformedLines }
-        var events: [QueuedEvent] = []
+        frames.removeAll()
         let observed = UInt64(max(0, Date().timeIntervalSince1970 * 1e9))
-        while let event = assembler.nextEvent() { events.append(QueuedEvent(event, observedUnixNanoseconds: observed)) }
-        guard !events.isEmpty else { return }
-        let dropped = try queue.append(events)
+        while let event = assembler.nextEvent() {
+            frames.append { encoder.encode(event, observedUnixNanoseconds: observed, into: &$0) }
+        }
+        guard !frames.isEmpty else { return }
+        let dropped = try queue.append(frames)
         // Queued counts every event handed to the queue; dropped, every one that left it unsent
         // (with drop_oldest, older events make room for these).
-        counters.update { $0.eventsQueued += events.count; $0.eventsDropped += dropped }
+        counters.update { $0.eventsQueued += frames.count; $0.eventsDropped += dropped }
         if dropped > 0 {
             logger.warning("queue full (\(queue.fullAction.rawValue)): dropped \(dropped) events")
         }

@@ -11,6 +11,10 @@ enum QueueFile {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(QueueStorageError) {
+        try writeAll(fd, bytes[...], path: path)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws(QueueStorageError) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }

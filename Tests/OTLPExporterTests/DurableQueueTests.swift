@@ -5,8 +5,18 @@ import Testing
 @testable import OTLPExporter
 
 @Suite struct DurableQueueTests {
-    func events(_ range: Range<Int>, size: Int = 40) -> [QueuedEvent] {
-        range.map { QueuedEvent(observedUnixNanoseconds: UInt64($0), text: "type=USER msg=audit(1.000:\($0)): " + String(repeating: "x", count: size)) }
+    /// Frames whose payloads are `N ` and `size` bytes more, for each N of `range`.
+    func events(_ range: Range<Int>, size: Int = 40) -> QueueFrames {
+        var frames = QueueFrames()
+        for number in range { frames.append(payload: payload(number, size: size)) }
+        return frames
+    }
+
+    func payload(_ number: Int, size: Int = 40) -> [UInt8] { Array("\(number) ".utf8) + Array(repeating: UInt8(ascii: "x"), count: size) }
+
+    /// The N of each payload of `batch`.
+    func numbers(_ batch: DurableQueue.Batch) -> [Int] {
+        batch.payloads.map { Int(String(decoding: $0.prefix(while: { $0 != 0x20 }), as: UTF8.self)) ?? -1 }
     }
 
     @Test func eventsLeaveOnlyWhenTheirBatchIsCommitted() throws {
@@ -15,17 +25,17 @@ import Testing
         var queue: DurableQueue? = try DurableQueue(directory: directory.path, maxBytes: 1 << 20, fullAction: .block)
         try queue!.append(events(0..<10))
         let first = try #require(try queue!.takeBatch(maxEvents: 4, maxBytes: 1 << 20))
-        #expect(first.events.map(\.observedUnixNanoseconds) == [0, 1, 2, 3])
+        #expect(numbers(first) == [0, 1, 2, 3])
         try queue!.commit()
         let second = try #require(try queue!.takeBatch(maxEvents: 4, maxBytes: 1 << 20))
-        #expect(second.events.map(\.observedUnixNanoseconds) == [4, 5, 6, 7])
+        #expect(numbers(second) == [4, 5, 6, 7])
         // The process dies here: the batch in flight was not committed, so it comes back.
         queue = nil
         let reopened = try DurableQueue(directory: directory.path, maxBytes: 1 << 20, fullAction: .block)
         #expect(reopened.eventCount == 6)
         let again = try #require(try reopened.takeBatch(maxEvents: 100, maxBytes: 1 << 20))
-        #expect(again.events.map(\.observedUnixNanoseconds) == Array(4..<10).map(UInt64.init))
-        #expect(again.events[0].text == events(4..<5)[0].text)
+        #expect(numbers(again) == Array(4..<10))
+        #expect(Array(again.payloads[0]) == payload(4))
     }
 
     @Test func aTornLastFrameIsCutOffAtTheNextStart() throws {
@@ -36,7 +46,7 @@ import Testing
             try queue.append(events(0..<3))
             try queue.sync()
         }
-        let segment = directory.appending("segments/00000000000000000001.seg")
+        let segment = directory.appending("segments/00000000000000000001.lr")
         let handle = try #require(FileHandle(forWritingAtPath: segment))
         handle.seekToEndOfFile()
         handle.write(Data([200, 0, 0, 0, 1, 2, 3, 4, 5]))  // a frame header promising 200 bytes, and 1 of them
@@ -46,7 +56,7 @@ import Testing
         #expect(queue.notes.count == 1)
         try queue.append(events(3..<4))
         let batch = try #require(try queue.takeBatch(maxEvents: 10, maxBytes: 1 << 20))
-        #expect(batch.events.map(\.observedUnixNanoseconds) == [0, 1, 2, 3])
+        #expect(numbers(batch) == [0, 1, 2, 3])
     }
 
     @Test func aFullQueueDropsItsOldestUnsentEventsAndCountsThem() throws {
@@ -59,8 +69,8 @@ import Testing
         #expect(queue.droppedEvents == dropped)
         #expect(queue.byteCount <= 65_536)
         let batch = try #require(try queue.takeBatch(maxEvents: 1000, maxBytes: 1 << 20))
-        #expect(batch.events.first?.observedUnixNanoseconds == UInt64(dropped))
-        #expect(batch.events.last?.observedUnixNanoseconds == 99)
+        #expect(numbers(batch).first == dropped)
+        #expect(numbers(batch).last == 99)
     }
 
     @Test func aFullQueueDropsTheNewestWhenToldTo() throws {
@@ -69,7 +79,7 @@ import Testing
         let queue = try DurableQueue(directory: directory.path, maxBytes: 65_536, fullAction: .dropNewest)
         let dropped = try queue.append(events(0..<100, size: 1000))
         let batch = try #require(try queue.takeBatch(maxEvents: 1000, maxBytes: 1 << 20))
-        #expect(batch.events.first?.observedUnixNanoseconds == 0)
+        #expect(numbers(batch).first == 0)
         #expect(batch.count + dropped == 100)
     }
 
@@ -112,11 +122,21 @@ import Testing
         let queue = try DurableQueue(directory: directory.path, maxBytes: 1 << 20, fullAction: .block)
         try queue.append(events(0..<2))
         let batch = try #require(try queue.takeBatch(maxEvents: 10, maxBytes: 1 << 20))
-        let path = try queue.setAside(batch, reason: "HTTP 400: no")
+        let path = try queue.setAside(batch, reason: "HTTP 400: no", text: "the events\n")
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(text.hasPrefix("# HTTP 400: no\n"))
-        #expect(text.contains(batch.events[1].text))
+        #expect(text == "# HTTP 400: no\nthe events\n")
         #expect(queue.eventCount == 0)
+    }
+
+    @Test func anEarlierVersionsSegmentsAreReportedAndLeftAlone() throws {
+        let directory = try TemporaryDirectory("otlp-queue")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.appending("segments"), withIntermediateDirectories: true)
+        let earlier = try directory.write("not LogRecords", to: "segments/00000000000000000001.seg")
+        let queue = try DurableQueue(directory: directory.path, maxBytes: 1 << 20, fullAction: .block)
+        #expect(queue.eventCount == 0)
+        #expect(queue.notes.contains { $0.contains("1 .seg files of an earlier version") })
+        #expect(FileManager.default.fileExists(atPath: earlier))
     }
 
     @Test func twoPluginsCannotShareOneQueue() throws {

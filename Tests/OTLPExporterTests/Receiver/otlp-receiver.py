@@ -13,7 +13,8 @@ line per request (its answer and record count) to --requests. What it answers is
   partial N          200 with partial_success.rejected_log_records = N
   delay MS           200, after writing the records and waiting MS milliseconds (a slow collector)
 With --count-only (the benchmark) it writes one line per request instead: its record count and the
-records' audit.stamp attributes.
+records' audit.stamp attributes. With --no-decode (for measuring the exporter alone, never for a
+verdict) it answers every POST 200 without decoding it and writes nothing.
 Listens on 127.0.0.1 (--port 0 picks a free port) and writes the port to --port-file when ready.
 """
 import argparse
@@ -44,6 +45,7 @@ def main():
     parser.add_argument("--requests", required=True)
     parser.add_argument("--mode-file", required=True)
     parser.add_argument("--count-only", action="store_true")
+    parser.add_argument("--no-decode", action="store_true")
     args = parser.parse_args()
     # A test runner may start us with SIGTERM blocked (the mask is inherited): stop() must work.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
@@ -78,6 +80,9 @@ def main():
         def do_POST(self):
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            if args.no_decode:
+                self.answer(200)
+                return
             words = mode()
             note = {"path": self.path, "content_type": self.headers.get("Content-Type"), "mode": " ".join(words)}
             if words[0] == "drop":

@@ -1,0 +1,1 @@
+// Nothing: SwiftPM builds a C target from at least one source file; CZlib only exposes <zlib.h>.
