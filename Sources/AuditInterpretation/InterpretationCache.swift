@@ -70,20 +70,50 @@ struct InterpretationCache {
         }
     }
 
+    /// Calls `body` with the value stored for `key` and returns what it returns, or nil when there
+    /// is none. The bytes are the cache's own: valid only inside `body`.
+    @inline(__always)
+    func withValue<Result>(_ key: UnsafeRawBufferPointer, hash: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let slot = slots[index]
+            if slot.keyLength < 0 { return nil }
+            if slot.hash == hash && slot.keyLength == key.count {
+                let found: Result? = arena.withUnsafeBytes { arena in
+                    guard memcmp(arena.baseAddress! + slot.keyStart, key.baseAddress!, key.count) == 0 else { return nil }
+                    return body(UnsafeRawBufferPointer(rebasing: arena[slot.valueStart..<(slot.valueStart + slot.valueLength)]))
+                }
+                if let found { return found }
+            }
+            index = (index + 1) & mask
+        }
+    }
+
     mutating func store(_ key: UnsafeRawBufferPointer, hash: UInt64, value: UnsafeRawBufferPointer) {
         if used * 4 >= slots.count * 3 || arena.count + key.count + value.count > arenaLimit {
             for index in slots.indices { slots[index].keyLength = -1 }
             arena.removeAll(keepingCapacity: true)
             used = 0
         }
+        // A key stored before is replaced (the record memo stores again a key whose entry did not
+        // hold); its old bytes stay in the arena until it is cleared.
         var index = Int(truncatingIfNeeded: hash) & mask
-        while slots[index].keyLength >= 0 { index = (index + 1) & mask }
+        var replacing = false
+        while slots[index].keyLength >= 0 {
+            let slot = slots[index]
+            if slot.hash == hash && slot.keyLength == key.count
+                && arena.withUnsafeBytes({ memcmp($0.baseAddress! + slot.keyStart, key.baseAddress!, key.count) == 0 }) {
+                replacing = true
+                break
+            }
+            index = (index + 1) & mask
+        }
         let keyStart = arena.count
         arena.append(contentsOf: key)
         let valueStart = arena.count
         arena.append(contentsOf: value)
         slots[index] = Slot(hash: hash, keyStart: keyStart, keyLength: key.count, valueStart: valueStart, valueLength: value.count)
-        used += 1
+        if !replacing { used += 1 }
     }
 }
 

@@ -37,6 +37,13 @@ public struct InterpretedEventFormatter {
     private var enrichment: [UInt8] = []
     private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
     private var currentInterp: UnsafeMutablePointer<CChar>?
+    private var memo = InterpretedRecordMemo()
+    /// The event's stamp as printed (`appendTime`), made once per event.
+    private let timeText = ByteWriter(capacity: 64)
+    /// Where the walk printed the time (nil when it did not get that far), and whether a field was
+    /// read against `a0`/`a1`: what `memo` needs to remember a record.
+    private var printedTime: Range<Int>?
+    private var readArguments = false
 
     static let syscallType: Int32 = 1300      // AUDIT_SYSCALL
     static let seccompType: Int32 = 1326      // AUDIT_SECCOMP
@@ -90,6 +97,8 @@ public struct InterpretedEventFormatter {
     private mutating func format(_ event: AuditEvent, to output: ByteWriter) {
         output.append("----\n")
         guard let last = event.records.last else { return }
+        timeText.removeAll()
+        appendTime(event.stamp, to: timeText)
         if last.type >= Self.firstDaemonType && last.type < Self.syscallType {
             format(last, of: event, into: output)
             return
@@ -102,6 +111,32 @@ public struct InterpretedEventFormatter {
         let messageEnd = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
         let messageLength = messageEnd - record.line.lowerBound
         let total = record.line.count
+        let time = timeText.bytes(from: 0)
+        let stamp = event.bytes.withUnsafeBufferPointer { bytes in
+            InterpretedRecordMemo.stamp(in: UnsafeBufferPointer(rebasing: bytes[record.line]), messageEnd: messageLength, hasNode: event.node != nil)
+        }
+        if let stamp {
+            var arguments = (a0, a1)
+            let printed = event.bytes.withUnsafeBufferPointer { bytes in
+                memo.print(UnsafeBufferPointer(rebasing: bytes[record.line]), stamp: stamp, arguments: &arguments, time: time, into: output)
+            }
+            if printed {
+                (a0, a1) = arguments
+                return
+            }
+        }
+        let start = output.count
+        printedTime = nil
+        readArguments = false
+        defer {
+            if stamp != nil, let printedTime {
+                let header = InterpretedRecordMemo.Header(
+                    setsArguments: record.type == Self.syscallType, readsArguments: readArguments,
+                    a0: a0, a1: a1, prefixLength: 0)
+                memo.remember(header, prefix: UnsafeRawBufferPointer(rebasing: output.bytes(from: start).prefix(printedTime.lowerBound - start)),
+                              suffix: output.bytes(from: printedTime.upperBound))
+            }
+        }
         var work: [CChar] = []
         swap(&work, &scratch)
         defer { swap(&work, &scratch) }
@@ -145,7 +180,9 @@ public struct InterpretedEventFormatter {
         guard let close = strchr(ptr, Int32(UInt8(ascii: ")"))) else { return }
         close.pointee = 0
         str = close + 1
-        appendTime(event.stamp, to: output)
+        let timeStart = output.count
+        output.append(timeText.bytes(from: 0).baseAddress!, count: timeText.count)
+        printedTime = timeStart..<output.count
 
         loadEnrichment(interp)
         var machine: Int32 = -1
@@ -322,6 +359,7 @@ public struct InterpretedEventFormatter {
             if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
                 fixed.a0 = data.a0
                 fixed.a1 = data.a1
+                readArguments = true
             }
             withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
             key.append(cString: data.name!)
