@@ -89,7 +89,9 @@ struct OpenEvent {
         append(header: header, line: line, now: now)
     }
 
-    mutating func append(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, now: Int64) {
+    /// Adds the record; returns the event's size after it.
+    @discardableResult
+    mutating func append(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, now: Int64) -> (records: Int, bytes: Int) {
         let base = event.bytes.count
         event.bytes.append(contentsOf: line)
         event.bytes.append(0x0A)
@@ -98,5 +100,6 @@ struct OpenEvent {
             type: header.type, line: base..<(base + line.count), typeName: shift(header.typeName),
             body: shift(header.body), enrichment: header.enrichment.map(shift)))
         lastActivity = now
+        return (event.records.count, event.bytes.count)
     }
 }

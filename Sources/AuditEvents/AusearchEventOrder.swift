@@ -19,7 +19,10 @@ public struct AusearchEventOrder {
     private var types = MessageTypeLookup()
     /// Events still gathering records, by stamp and node: the index of their slot.
     private var building: [EventKey: Int] = [:]
+    /// Held events; `states` says which slots hold one, kept apart so that asking never copies an
+    /// event (a copy is three retains and releases, per record).
     private var slots: [Slot?] = []
+    private var states: [SlotState] = []
     private var freeSlots: [Int] = []
     /// Every held event (building or complete), lowest stamp first; ties in the order they opened.
     private var byStamp = MinHeap<StampEntry>()
@@ -40,8 +43,9 @@ public struct AusearchEventOrder {
     private struct Slot {
         var open: OpenEvent
         var key: EventKey
-        var complete: Bool
     }
+
+    private enum SlotState { case free, building, complete }
 
     private struct StampEntry: Comparable {
         var stamp: EventStamp
@@ -81,7 +85,7 @@ public struct AusearchEventOrder {
         }
         var key: EventKey?
         var found: Int?
-        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp, slots[lastSlot] != nil, !slots[lastSlot]!.complete {
+        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp && states[lastSlot] == .building {
             found = lastSlot
         } else {
             let made = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
@@ -90,9 +94,8 @@ public struct AusearchEventOrder {
             if let found { remember(found, header) }
         }
         if let index = found {
-            slots[index]!.open.append(header: header, line: line, now: now)
-            let event = slots[index]!.open.event
-            if event.records.count >= limits.recordsPerEvent || event.bytes.count >= limits.bytesPerEvent {
+            let size = slots[index]!.open.append(header: header, line: line, now: now)
+            if size.records >= limits.recordsPerEvent || size.bytes >= limits.bytesPerEvent {
                 counters.oversizedEvents += 1
                 complete(index, as: .oversized)
             }
@@ -103,14 +106,16 @@ public struct AusearchEventOrder {
         if header.type == EventEndRule.endOfEvent { return nil }
         let sequence = nextSequence
         nextSequence += 1
-        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key!, complete: false)
+        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key!)
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
             slots[index] = slot
+            states[index] = .building
         } else {
             index = slots.count
             slots.append(slot)
+            states.append(.building)
         }
         building[key!] = index
         remember(index, header)
@@ -122,7 +127,7 @@ public struct AusearchEventOrder {
         }
         completeEventsOlderThan(seconds: header.stamp.seconds)
         while byStamp.count > limits.openEvents, let lowest = byStamp.min {
-            if !slots[lowest.slot]!.complete {
+            if states[lowest.slot] == .building {
                 counters.evictedEvents += 1
                 complete(lowest.slot, as: .evicted)
             }
@@ -153,18 +158,17 @@ public struct AusearchEventOrder {
     public mutating func nextEvent() -> AuditEvent? { ready.removeFirst() }
 
     private mutating func complete(_ index: Int, as reason: EventEnd) {
-        guard var slot = slots[index], !slot.complete else { return }
-        slot.complete = true
+        guard states[index] == .building else { return }
+        states[index] = .complete
         if lastSlot == index { lastSlot = -1 }
-        slot.open.event.end = reason
-        building.removeValue(forKey: slot.key)
-        slots[index] = slot
+        slots[index]!.open.event.end = reason
+        building.removeValue(forKey: slots[index]!.key)
     }
 
     private mutating func completeEventsOlderThan(seconds: Int64) {
         while let oldest = bySecond.min, oldest.seconds + timeoutSeconds <= seconds {
             _ = bySecond.removeMin()
-            if let slot = slots[oldest.slot], slot.open.sequence == oldest.sequence, !slot.complete {
+            if states[oldest.slot] == .building, slots[oldest.slot]!.open.sequence == oldest.sequence {
                 counters.timedOutEvents += 1
                 complete(oldest.slot, as: .timeout)
             }
@@ -173,10 +177,12 @@ public struct AusearchEventOrder {
 
     /// ausearch's `get_ready_event`, repeated: the lowest-stamped event goes out once it is complete.
     private mutating func releaseReady() {
-        while let lowest = byStamp.min, let slot = slots[lowest.slot], slot.complete {
+        while let lowest = byStamp.min, states[lowest.slot] == .complete {
             _ = byStamp.removeMin()
-            ready.append(slot.open.event)
-            slots[lowest.slot] = nil
+            var taken: Slot?
+            swap(&taken, &slots[lowest.slot])
+            states[lowest.slot] = .free
+            ready.append(taken.unsafelyUnwrapped.open.event)
             freeSlots.append(lowest.slot)
         }
     }

@@ -56,45 +56,16 @@ public struct InterpretedEventFormatter {
         tzset()
     }
 
-    /// The first two arguments of the last SYSCALL record printed, which ausearch interprets later
-    /// records' fields against, in this event or a later one. A formatter that starts in the middle
-    /// of a stream (another thread's share) is given them.
-    public var systemCallArguments: (UInt64, UInt64) {
-        get { (a0, a1) }
-        set { (a0, a1) = newValue }
-    }
-
-    /// `systemCallArguments` after printing `events` from `start`: those of the last SYSCALL
-    /// record printed (an event's records print last to first, so its first SYSCALL record).
-    public static func systemCallArguments(after events: ArraySlice<AuditEvent>, from start: (UInt64, UInt64)) -> (UInt64, UInt64) {
-        var arguments = start
-        var line: [CChar] = []
-        for event in events {
-            guard let last = event.records.last, !(last.type >= firstDaemonType && last.type < syscallType),
-                  let record = event.records.first(where: { $0.type == syscallType }) else { continue }
-            let end = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
-            let length = end - record.line.lowerBound
-            if line.count < length + 1 { line = [CChar](repeating: 0, count: length + 1) }
-            arguments = line.withUnsafeMutableBufferPointer { buffer in
-                event.bytes.withUnsafeBytes { bytes in
-                    UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: bytes.baseAddress! + record.line.lowerBound, byteCount: length)
-                }
-                buffer[length] = 0
-                return firstArguments(buffer.baseAddress!)
-            }
-        }
-        return arguments
-    }
-
     /// Appends the text ausearch -i prints for `event` to `output`.
     public mutating func format(_ event: AuditEvent, into output: inout [UInt8]) {
         let writer = self.writer
         writer.removeAll()
-        format(event, to: writer)
+        format(event, into: writer)
         output.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
     }
 
-    private mutating func format(_ event: AuditEvent, to output: ByteWriter) {
+    /// Appends the text ausearch -i prints for `event` to `output`.
+    public mutating func format(_ event: AuditEvent, into output: ByteWriter) {
         output.append("----\n")
         guard let last = event.records.last else { return }
         timeText.removeAll()

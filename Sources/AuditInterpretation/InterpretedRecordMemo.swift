@@ -41,16 +41,19 @@ struct InterpretedRecordMemo {
     /// both before the ENRICHED part. Nil when ausearch's walk would not find them the same way
     /// (no stamp, or a NUL before it, which ends the C string the walk reads).
     static func stamp(in line: UnsafeBufferPointer<UInt8>, messageEnd: Int, hasNode: Bool) -> (open: Int, close: Int)? {
+        guard let base = line.baseAddress else { return nil }
+        func find(_ byte: UInt8, from start: Int) -> Int? {
+            guard start < messageEnd, let found = memchr(base + start, Int32(byte), messageEnd - start) else { return nil }
+            return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+        }
         var start = 0
         if hasNode {
-            guard let space = line[0..<messageEnd].firstIndex(of: 0x20) else { return nil }
+            guard let space = find(0x20, from: 0) else { return nil }
             start = space + 1
         }
-        guard let open = line[start..<messageEnd].firstIndex(where: { $0 == UInt8(ascii: "(") || $0 == 0 }),
-              line[open] != 0,
-              let close = line[(open + 1)..<messageEnd].firstIndex(where: { $0 == UInt8(ascii: ")") || $0 == 0 }),
-              line[close] != 0 else { return nil }
-        if hasNode && line[0..<start].contains(0) { return nil }
+        guard let open = find(UInt8(ascii: "("), from: start), let close = find(UInt8(ascii: ")"), from: open + 1) else { return nil }
+        // The walk reads C strings: a NUL before the stamp would end its search for it early.
+        guard memchr(base, 0, close) == nil else { return nil }
         return (open, close)
     }
 

@@ -1,0 +1,85 @@
+import AuditEvents
+import AuditInterpretation
+import AuditSystem
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Formats and writes batches of events on a thread of its own, one batch at a time and in the
+/// order given, while the caller reads and groups the next batch: reading and grouping is one
+/// core's work and formatting the other's, so the two overlap instead of taking turns.
+///
+/// The caller hands a batch over with `print` and waits for the last one with `flush`. The
+/// formatter, the batch and the output buffer belong to the worker from `print` until the batch
+/// is written and to the caller after it: the semaphore orders every access, which is why the
+/// class can say it is `Sendable`.
+final class EventPrinter: @unchecked Sendable {
+    static let batchSize = 2048
+    let format: EventFormat
+    private let output: Int32
+    private let queue = DispatchQueue(label: "swift-auditd.follow.printer")
+    private let written = DispatchSemaphore(value: 0)
+    private var inFlight = false
+    private var batch: [AuditEvent] = []
+    private let text = ByteWriter(capacity: 4 << 20)
+    private var interpreted: InterpretedEventFormatter?
+    private var json: EventJSONEncoder?
+    /// Why a write failed (the worker's errno, which the caller's thread cannot see).
+    private var writeError: Errno?
+
+    init(format: EventFormat, output: Int32) {
+        self.format = format
+        self.output = output
+        if format == .interpreted { interpreted = InterpretedEventFormatter() }
+        if format == .json { json = EventJSONEncoder() }
+    }
+
+    /// Takes `events` (leaving the array empty, its capacity kept) to be formatted and written
+    /// after the batches before it; returns false if writing an earlier batch failed (the batch
+    /// is then dropped).
+    func print(_ events: inout [AuditEvent]) -> Bool {
+        guard flush() == nil else {
+            events.removeAll(keepingCapacity: true)
+            return false
+        }
+        swap(&events, &batch)
+        inFlight = true
+        queue.async { [self] in
+            text.removeAll()
+            switch format {
+            case .lines:
+                for event in batch { event.bytes.withUnsafeBufferPointer { text.append($0) } }
+            case .interpreted:
+                for event in batch { interpreted!.format(event, into: text) }
+            case .json:
+                for event in batch { json!.encode(event, into: text) }
+            }
+            // The events are freed here, off the reading thread.
+            batch.removeAll(keepingCapacity: true)
+            writeError = writeAll(text.bytes(from: 0))
+            written.signal()
+        }
+        return true
+    }
+
+    /// Waits until every batch given is written; why a write failed, if one did (the output is
+    /// closed, say), else nil.
+    func flush() -> Errno? {
+        if inFlight {
+            written.wait()
+            inFlight = false
+        }
+        return writeError
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> Errno? {
+        var offset = 0
+        while offset < bytes.count {
+            let count = retryingOnInterrupt { write(output, bytes.baseAddress! + offset, bytes.count - offset) }
+            if count < 0 { return Errno.current }
+            offset += count
+        }
+        return nil
+    }
+}
