@@ -41,10 +41,17 @@ struct InterpretedRecordMemo {
     /// both before the ENRICHED part. Nil when ausearch's walk would not find them the same way
     /// (no stamp, or a NUL before it, which ends the C string the walk reads).
     static func stamp(in line: UnsafeBufferPointer<UInt8>, messageEnd: Int, hasNode: Bool) -> (open: Int, close: Int)? {
-        guard let base = line.baseAddress else { return nil }
+        // One pass over the few bytes before the stamp, a NUL anywhere in them ending it.
+        @inline(__always)
         func find(_ byte: UInt8, from start: Int) -> Int? {
-            guard start < messageEnd, let found = memchr(base + start, Int32(byte), messageEnd - start) else { return nil }
-            return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+            var index = start
+            while index < messageEnd {
+                let found = line[index]
+                if found == byte { return index }
+                if found == 0 { return nil }
+                index += 1
+            }
+            return nil
         }
         var start = 0
         if hasNode {
@@ -52,8 +59,6 @@ struct InterpretedRecordMemo {
             start = space + 1
         }
         guard let open = find(UInt8(ascii: "("), from: start), let close = find(UInt8(ascii: ")"), from: open + 1) else { return nil }
-        // The walk reads C strings: a NUL before the stamp would end its search for it early.
-        guard memchr(base, 0, close) == nil else { return nil }
         return (open, close)
     }
 
