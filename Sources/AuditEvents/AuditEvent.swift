@@ -78,12 +78,10 @@ struct OpenEvent {
     var sequence: UInt64
     var lastActivity: Int64
 
-    init(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, sequence: UInt64, now: Int64) {
+    init(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, sequence: UInt64, now: Int64, storage: inout EventStorage) {
         let node = header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(line.count * 6)
-        event = AuditEvent(stamp: header.stamp, node: node, bytes: bytes, records: [], end: .lastRecord)
-        event.records.reserveCapacity(6)
+        let buffers = storage.take(lineLength: line.count)
+        event = AuditEvent(stamp: header.stamp, node: node, bytes: buffers.bytes, records: buffers.records, end: .lastRecord)
         self.sequence = sequence
         lastActivity = now
         append(header: header, line: line, now: now)

@@ -16,6 +16,7 @@ public struct AusearchEventOrder {
     public let timeoutSeconds: Int64
     public let limits: AssemblyLimits
     public private(set) var counters = AssemblyCounters()
+    private var storage = EventStorage()
     private var types = MessageTypeLookup()
     /// Events still gathering records, by stamp and node: the index of their slot.
     private var building: [EventKey: Int] = [:]
@@ -33,6 +34,8 @@ public struct AusearchEventOrder {
     /// The slot of the last line's event (no node name): most lines follow a line of their event.
     private var lastSlot = -1
     private var lastStamp = EventStamp(seconds: -1, milliseconds: 0, serial: 0)
+    /// The highest stamp an event was opened with.
+    private var highestStamp = EventStamp(seconds: .min, milliseconds: 0, serial: 0)
 
     @inline(__always)
     private mutating func remember(_ slot: Int, _ header: RecordHeader) {
@@ -90,8 +93,11 @@ public struct AusearchEventOrder {
         } else {
             let made = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
             key = made
-            found = building[made]
-            if let found { remember(found, header) }
+            // A stamp above every one seen opens an event: no need to look (most do, in a log).
+            if header.stamp <= highestStamp {
+                found = building[made]
+                if let found { remember(found, header) }
+            }
         }
         if let index = found {
             let size = slots[index]!.open.append(header: header, line: line, now: now)
@@ -106,7 +112,7 @@ public struct AusearchEventOrder {
         if header.type == EventEndRule.endOfEvent { return nil }
         let sequence = nextSequence
         nextSequence += 1
-        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key!)
+        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now, storage: &storage), key: key!)
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
@@ -117,12 +123,16 @@ public struct AusearchEventOrder {
             slots.append(slot)
             states.append(.building)
         }
-        building[key!] = index
-        remember(index, header)
+        if header.stamp > highestStamp { highestStamp = header.stamp }
         byStamp.insert(StampEntry(stamp: header.stamp, sequence: sequence, slot: index))
         if EventEndRule.endsAtFirstRecordInAusearch309(header.type) {
-            complete(index, as: .lastRecord)
+            // Complete at once: never among the events still building.
+            states[index] = .complete
+            slots[index]!.open.event.end = .lastRecord
+            lastSlot = -1
         } else {
+            building[key!] = index
+            remember(index, header)
             bySecond.insert(SecondEntry(seconds: header.stamp.seconds, sequence: sequence, slot: index))
         }
         completeEventsOlderThan(seconds: header.stamp.seconds)
@@ -155,6 +165,9 @@ public struct AusearchEventOrder {
     }
 
     /// The next event in ausearch's order.
+    /// Takes back events already printed (leaving `events` empty), to reuse their buffers.
+    public mutating func recycle(_ events: inout [AuditEvent]) { storage.recycle(&events) }
+
     public mutating func nextEvent() -> AuditEvent? { ready.removeFirst() }
 
     private mutating func complete(_ index: Int, as reason: EventEnd) {

@@ -15,7 +15,7 @@ import Glibc
 /// is written and to the caller after it: the semaphore orders every access, which is why the
 /// class can say it is `Sendable`.
 final class EventPrinter: @unchecked Sendable {
-    static let batchSize = 2048
+    static let batchSize = 256
     let format: EventFormat
     private let output: Int32
     private let queue = DispatchQueue(label: "swift-auditd.follow.printer")
@@ -35,14 +35,12 @@ final class EventPrinter: @unchecked Sendable {
         if format == .json { json = EventJSONEncoder() }
     }
 
-    /// Takes `events` (leaving the array empty, its capacity kept) to be formatted and written
-    /// after the batches before it; returns false if writing an earlier batch failed (the batch
-    /// is then dropped).
+    /// Takes `events` to be formatted and written after the batches before it, and gives back in
+    /// `events` the batch written before (for `EventGrouping.recycle`: its buffers go back to the
+    /// thread that allocates them, not freed on this one); returns false if writing an earlier
+    /// batch failed (the batch is then dropped).
     func print(_ events: inout [AuditEvent]) -> Bool {
-        guard flush() == nil else {
-            events.removeAll(keepingCapacity: true)
-            return false
-        }
+        guard flush() == nil else { return false }
         swap(&events, &batch)
         inFlight = true
         queue.async { [self] in
@@ -55,8 +53,6 @@ final class EventPrinter: @unchecked Sendable {
             case .json:
                 for event in batch { json!.encode(event, into: text) }
             }
-            // The events are freed here, off the reading thread.
-            batch.removeAll(keepingCapacity: true)
             writeError = writeAll(text.bytes(from: 0))
             written.signal()
         }

@@ -68,14 +68,18 @@ public struct FollowSession {
 
         var batch: [AuditEvent] = []
         batch.reserveCapacity(EventPrinter.batchSize)
+        func hand() {
+            _ = printer.print(&batch)
+            grouping.recycle(&batch)
+        }
         func drain(all: Bool = false) {
             while let event = grouping.nextEvent() {
                 guard filter.matches(event) else { continue }
                 outcome.events += 1
                 batch.append(event)
-                if batch.count >= EventPrinter.batchSize { _ = printer.print(&batch) }
+                if batch.count >= EventPrinter.batchSize { hand() }
             }
-            if all && !batch.isEmpty { _ = printer.print(&batch) }
+            if all && !batch.isEmpty { hand() }
         }
         func flush() -> Bool {
             if let error = printer.flush() {
