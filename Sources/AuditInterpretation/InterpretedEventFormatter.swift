@@ -175,7 +175,7 @@ public struct InterpretedEventFormatter {
             let value = equals + 1
             appendCString(current, to: output)
             output.append(UInt8(ascii: "="))
-            if strcmp(name, "msg") == 0 {
+            if Self.isName(name, "msg") {
                 str = value
                 continue
             }
@@ -187,9 +187,16 @@ public struct InterpretedEventFormatter {
                     if str!.pointee != 0 { str!.pointee = 0; str = str! + 1 }
                 }
             } else {
-                str = strchr(value, Int32(UInt8(ascii: ",")))
+                // ausearch looks for the comma in the whole rest of the line, then for the space,
+                // and cuts at the comma only when it comes first: looking for a comma only up to
+                // the space decides the same and keeps the walk linear in the line's length.
                 let space = strchr(value, 0x20)
-                if let commaAt = str, let space, commaAt < space {
+                if let space {
+                    str = memchr(value, Int32(UInt8(ascii: ",")), value.distance(to: space))?.assumingMemoryBound(to: CChar.self)
+                } else {
+                    str = strchr(value, Int32(UInt8(ascii: ",")))
+                }
+                if let commaAt = str, let space {
                     if auparseLock.withLock({ _ in CAuparse_field_type(type, name, space) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = space
                         space.pointee = 0
@@ -236,7 +243,7 @@ public struct InterpretedEventFormatter {
     ) {
         var name = start
         while name.pointee == 0x20 || name.pointee == CChar(UInt8(ascii: "(")) { name += 1 }
-        if strcmp(name, "acct") == 0 {
+        if Self.isName(name, "acct") {
             let length = strlen(value)
             if length > 0 && value[length - 1] == CChar(UInt8(ascii: ":")) { value[length - 1] = 0 }
         }
@@ -247,7 +254,7 @@ public struct InterpretedEventFormatter {
                 if detectedMachine == nil { detectedMachine = CAudit_detect_machine() }
                 machine = detectedMachine!
             }
-            if strcmp(name, "arch") == 0 {
+            if Self.isName(name, "arch") {
                 errno = 0
                 let arch = strtoul(value, nil, 16)
                 if errno != 0 {
@@ -256,7 +263,7 @@ public struct InterpretedEventFormatter {
                 }
                 machine = CAudit_machine_of_arch(UInt32(truncatingIfNeeded: arch))
             }
-            if syscall < 0 && strcmp(name, "syscall") == 0 {
+            if syscall < 0 && Self.isName(name, "syscall") {
                 errno = 0
                 let number = strtoul(value, nil, 10)
                 if errno != 0 {
@@ -282,7 +289,7 @@ public struct InterpretedEventFormatter {
         data.cwd = nil
         let start = output.count
         appendInterpretation(type: type, data: &data, into: output)
-        if name[0] == CChar(UInt8(ascii: "k")) && strcmp(name, "key") == 0 {
+        if Self.isName(name, "key") {
             // ausearch prints each key of a multi-key rule (joined by 0x01) as a field of its own.
             let written = output.bytes(from: start)
             if written.contains(0x01) {
@@ -302,7 +309,7 @@ public struct InterpretedEventFormatter {
     /// `auparse_interp_adjust_type`, remembered per record type and field name where the value
     /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
     private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
-        if recordType == Self.trustedAppType || strcmp(name, "acct") == 0 {
+        if recordType == Self.trustedAppType || Self.isName(name, "acct") {
             return auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) }
         }
         return fieldTypes.type(recordType, name) { auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) } }
@@ -454,6 +461,15 @@ public struct InterpretedEventFormatter {
             } while rest > 0
             output.append(raw.baseAddress! + (24 - count), count: count)
         }
+    }
+
+    /// Whether the C string `name` is `literal`: `strcmp` without a call, most names differing
+    /// in their first byte.
+    @inline(__always)
+    static func isName(_ name: UnsafePointer<CChar>, _ literal: StaticString) -> Bool {
+        let bytes = literal.utf8Start
+        for index in 0..<literal.utf8CodeUnitCount where UInt8(bitPattern: name[index]) != bytes[index] { return false }
+        return name[literal.utf8CodeUnitCount] == 0
     }
 
     @inline(__always)
