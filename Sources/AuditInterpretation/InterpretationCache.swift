@@ -53,8 +53,11 @@ struct InterpretationCache {
     }
 
     /// Appends the value stored for `key` to `output` and returns true, or returns false.
+    ///
+    /// Mutating though it changes nothing, here and in `withValue`: called on a formatter's stored
+    /// cache, a non-mutating method is handed a copy, and its arrays retained and released each call.
     @inline(__always)
-    func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: ByteWriter) -> Bool {
+    mutating func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: ByteWriter) -> Bool {
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
             let slot = slots[index]
@@ -73,7 +76,7 @@ struct InterpretationCache {
     /// Calls `body` with the value stored for `key` and returns what it returns, or nil when there
     /// is none. The bytes are the cache's own: valid only inside `body`.
     @inline(__always)
-    func withValue<Result>(_ key: UnsafeRawBufferPointer, hash: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
+    mutating func withValue<Result>(_ key: UnsafeRawBufferPointer, hash: UInt64, _ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
             let slot = slots[index]

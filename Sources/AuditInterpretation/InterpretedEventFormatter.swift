@@ -325,7 +325,7 @@ public struct InterpretedEventFormatter {
         let enriched = enrichedNames.isEmpty ? nil : enrichedValue(for: data.name!)
         var fixed = (kind: UInt32(3), type: type, machine: data.machine, syscall: data.syscall, a0: UInt64(0), a1: UInt64(0))
         let known = enriched.map { range in
-            enrichment.withUnsafeBufferPointer { !UnsafeBufferPointer(rebasing: $0[range]).starts(with: "unknown-".utf8) }
+            enrichment.withUnsafeBufferPointer { range.count < 8 || memcmp($0.baseAddress! + range.lowerBound, "unknown-", 8) != 0 }
         } ?? false
         if let enriched, known {
             fixed.kind = 2
@@ -370,7 +370,7 @@ public struct InterpretedEventFormatter {
     /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
     /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
     /// wins; a SOCKADDR's `SADDR={ … }` whole).
-    private func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
+    private mutating func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
         let length = strlen(name)
         let first = UInt8(bitPattern: name[0])
         return enrichment.withUnsafeBufferPointer { bytes -> Range<Int>? in
