@@ -18,7 +18,7 @@ import Glibc
 ///
 /// Bounded as `InterpretationCache` is: everything is forgotten when it fills.
 struct InterpretedRecordMemo {
-    private var cache = InterpretationCache(capacity: 1 << 15, arenaLimit: 24 << 20)
+    private var cache = InterpretationCache(capacity: 1 << 15, arenaLimit: 16 << 20)
     private let key = ByteWriter(capacity: 1 << 12)
     private let value = ByteWriter(capacity: 1 << 12)
     /// The key and hash of the last `print` that missed, for `remember`.
