@@ -9,12 +9,24 @@ import Glibc
 /// Open addressing on a power-of-two table, keys and values kept in one arena. Bounded: when the
 /// table is three-quarters full or the arena passes `arenaLimit`, everything is forgotten at once.
 struct InterpretationCache {
+    /// 24 bytes: the table is probed at random, once per field, and a smaller slot is a smaller
+    /// table to miss the cache in. Offsets fit 32 bits because the arena is bounded.
     private struct Slot {
         var hash: UInt64 = 0
-        var keyStart = 0
-        var keyLength = -1
-        var valueStart = 0
-        var valueLength = 0
+        private var start: (key: Int32, value: Int32) = (0, 0)
+        private var length: (key: Int32, value: Int32) = (-1, 0)
+        var keyStart: Int { Int(start.key) }
+        var keyLength: Int { Int(length.key) }
+        var valueStart: Int { Int(start.value) }
+        var valueLength: Int { Int(length.value) }
+
+        init() {}
+
+        init(hash: UInt64, keyStart: Int, keyLength: Int, valueStart: Int, valueLength: Int) {
+            self.hash = hash
+            start = (Int32(keyStart), Int32(valueStart))
+            length = (Int32(keyLength), Int32(valueLength))
+        }
     }
     private var slots: [Slot]
     private var mask: Int
@@ -27,6 +39,7 @@ struct InterpretationCache {
         while size < capacity { size <<= 1 }
         slots = [Slot](repeating: Slot(), count: size)
         mask = size - 1
+        precondition(arenaLimit <= 1 << 30, "offsets into the arena are 32-bit")
         self.arenaLimit = arenaLimit
         arena.reserveCapacity(1 << 20)
     }
@@ -94,7 +107,7 @@ struct InterpretationCache {
 
     mutating func store(_ key: UnsafeRawBufferPointer, hash: UInt64, value: UnsafeRawBufferPointer) {
         if used * 4 >= slots.count * 3 || arena.count + key.count + value.count > arenaLimit {
-            for index in slots.indices { slots[index].keyLength = -1 }
+            for index in slots.indices { slots[index] = Slot() }
             arena.removeAll(keepingCapacity: true)
             used = 0
         }

@@ -29,7 +29,7 @@ public struct InterpretedEventFormatter {
     private var detectedMachine: Int32?
     private var cachedSecond: Int64 = .min
     private var cachedTime: [UInt8] = []
-    private var cache = InterpretationCache()
+    private var cache = InterpretationCache(capacity: 1 << 14)
     private var keyWriter = ByteWriter(capacity: 1 << 14)
     private var writer = ByteWriter()
     private var fieldTypes = FieldTypeCache()
