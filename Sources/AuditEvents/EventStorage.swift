@@ -2,13 +2,14 @@
 /// list are two allocations of a few KiB (past glibc's per-thread cache, so each one takes the
 /// arena's lock), and a reader that hands its printed events back saves both, and both frees.
 ///
-/// Bounded: at most `limit` pairs are kept, and a buffer an oversized event grew past
-/// `largestKept` bytes is freed rather than kept.
+/// Bounded: at most `limit` pairs are kept (a reader hands back a batch at a time, and takes as
+/// many for the next), and a buffer an unusually large event grew past `largestKept` bytes is
+/// freed rather than kept: at most 32 MiB, a few MiB for the events auditd writes.
 struct EventStorage {
     private var bytes: [[UInt8]] = []
     private var records: [[AuditEvent.Record]] = []
-    let limit = 4096
-    let largestKept = 64 << 10
+    let limit = 1024
+    let largestKept = 32 << 10
 
     /// Empty buffers for a new event whose first line is `lineLength` bytes long.
     mutating func take(lineLength: Int) -> (bytes: [UInt8], records: [AuditEvent.Record]) {
