@@ -4,7 +4,11 @@
 Builds a log of --size-mib MiB (default 1024) from Tests/AuditdGoldenLogs/auditd-3.0.9/audit-enriched.log,
 the lines Debian's auditd 3.0.9 wrote on this machine: its events again and again, every stamp
 moved on so that seconds and serials keep rising (round r adds r * (the log's span + 1) seconds
-and r * (its serial span + 1) to the serial), the interleaving of events within a round kept. Then:
+and r * (its serial span + 1) to the serial), the interleaving of events within a round kept. With
+--varied, each round also moves every pid= and ppid= on by r and every SYSCALL record's a1= by
+16 * r, so that records repeat only as often as a real log's do (the commands, paths and users
+repeat; the processes and pointers do not): a harder case for follow's memory of whole records,
+measured the same way, for which the issue sets no target. Then:
 
     ausearch -i --input LOG                        wall time
     swift-auditd follow --no-follow --format interpreted LOG   wall time; its output compared with ausearch's
@@ -19,6 +23,7 @@ lock needed. The log and outputs go to --work (default: a directory under /tmp, 
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +42,19 @@ def stamp_of(line):
     return start, end, int(seconds), milli, int(serial)
 
 
-def build_log(path, size):
+PROCESS = re.compile(rb"\b(pid|ppid)=(\d+)")
+SECOND_ARGUMENT = re.compile(rb"\ba1=([0-9a-f]+)")
+
+
+def varied(body, is_syscall, round_number):
+    """The record's fields after its stamp, with its process ids (and a SYSCALL's a1) moved on."""
+    body = PROCESS.sub(lambda m: b"%s=%d" % (m.group(1), int(m.group(2)) + round_number), body)
+    if is_syscall:
+        body = SECOND_ARGUMENT.sub(lambda m: b"a1=%x" % (int(m.group(1), 16) + 16 * round_number), body)
+    return body
+
+
+def build_log(path, size, vary=False):
     lines = open(GOLDEN, "rb").read().splitlines(keepends=True)
     parsed = [(line, *stamp_of(line)) for line in lines]
     first_second = min(p[3] for p in parsed)
@@ -54,7 +71,8 @@ def build_log(path, size):
             for line, start, end, second, milli, serial in parsed:
                 new_second = second + round_number * second_span
                 new_serial = serial + round_number * serial_span
-                chunk.append(b"%s%d.%s:%d%s" % (line[:start], new_second, milli, new_serial, line[end:]))
+                rest = varied(line[end:], b"type=SYSCALL " in line[:start], round_number) if vary else line[end:]
+                chunk.append(b"%s%d.%s:%d%s" % (line[:start], new_second, milli, new_serial, rest))
             data = b"".join(chunk)
             out.write(data)
             written += len(data)
@@ -86,6 +104,7 @@ def main():
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/swift-auditd"))
     parser.add_argument("--work", default=None)
+    parser.add_argument("--varied", action="store_true", help="records that do not repeat whole (no target)")
     arguments = parser.parse_args()
     ausearch = shutil.which("ausearch") or "/usr/sbin/ausearch"
     if not os.access(ausearch, os.X_OK):
@@ -98,9 +117,10 @@ def main():
     try:
         log = os.path.join(work, "audit.log")
         started = time.monotonic()
-        size = build_log(log, arguments.size_mib << 20)
+        size = build_log(log, arguments.size_mib << 20, vary=arguments.varied)
         mib = size / (1 << 20)
-        print(f"events bench: {mib:.0f} MiB log ({size} bytes) from {os.path.relpath(GOLDEN, ROOT)} in {time.monotonic() - started:.1f} s")
+        kind = ", pids and a1 varied" if arguments.varied else ""
+        print(f"events bench: {mib:.0f} MiB log ({size} bytes) from {os.path.relpath(GOLDEN, ROOT)}{kind} in {time.monotonic() - started:.1f} s")
         follow = [arguments.binary, "follow", "--no-follow", "-c", work]
         # Timed runs write to /dev/null: writing a gigabyte to disk would time the disk. The outputs
         # are then made again, untimed, into files and compared.
@@ -125,14 +145,18 @@ def main():
         ]:
             print(f"  {name:<34} {seconds:8.2f} {size / seconds / 1e6:8.1f} {rss / 1024:12.1f}")
         failed = False
-        verdict = "met" if ratio >= 10 else "NOT MET"
-        failed |= ratio < 10
-        print(f"  interpreted vs ausearch -i: {ratio:.1f}x faster (target 10x: {verdict})")
+        if arguments.varied:
+            print(f"  interpreted vs ausearch -i: {ratio:.1f}x faster (no target for this log)")
+            print(f"  json: {json_rate:.0f} MB/s (no target for this log)")
+        else:
+            verdict = "met" if ratio >= 10 else "NOT MET"
+            failed |= ratio < 10
+            print(f"  interpreted vs ausearch -i: {ratio:.1f}x faster (target 10x: {verdict})")
+            verdict = "met" if json_rate >= 200 else "NOT MET"
+            failed |= json_rate < 200
+            print(f"  json: {json_rate:.0f} MB/s (target 200 MB/s: {verdict})")
         print(f"  interpreted output equals ausearch -i's: {'yes' if same else 'NO (NOT MET)'}")
         failed |= not same
-        verdict = "met" if json_rate >= 200 else "NOT MET"
-        failed |= json_rate < 200
-        print(f"  json: {json_rate:.0f} MB/s (target 200 MB/s: {verdict})")
         print(f"  ausearch -i output {os.path.getsize(ausearch_output)} bytes; follow's peak RSS stays at "
               f"{max(i_rss, j_rss, l_rss) / 1024:.0f} MiB for a {mib:.0f} MiB log")
         return 1 if failed else 0

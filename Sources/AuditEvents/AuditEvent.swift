@@ -78,18 +78,18 @@ struct OpenEvent {
     var sequence: UInt64
     var lastActivity: Int64
 
-    init(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, sequence: UInt64, now: Int64) {
+    init(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, sequence: UInt64, now: Int64, storage: inout EventStorage) {
         let node = header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(line.count * 6)
-        event = AuditEvent(stamp: header.stamp, node: node, bytes: bytes, records: [], end: .lastRecord)
-        event.records.reserveCapacity(6)
+        let buffers = storage.take(lineLength: line.count)
+        event = AuditEvent(stamp: header.stamp, node: node, bytes: buffers.bytes, records: buffers.records, end: .lastRecord)
         self.sequence = sequence
         lastActivity = now
         append(header: header, line: line, now: now)
     }
 
-    mutating func append(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, now: Int64) {
+    /// Adds the record; returns the event's size after it.
+    @discardableResult
+    mutating func append(header: RecordHeader, line: UnsafeBufferPointer<UInt8>, now: Int64) -> (records: Int, bytes: Int) {
         let base = event.bytes.count
         event.bytes.append(contentsOf: line)
         event.bytes.append(0x0A)
@@ -98,5 +98,6 @@ struct OpenEvent {
             type: header.type, line: base..<(base + line.count), typeName: shift(header.typeName),
             body: shift(header.body), enrichment: header.enrichment.map(shift)))
         lastActivity = now
+        return (event.records.count, event.bytes.count)
     }
 }

@@ -16,10 +16,14 @@ public struct AusearchEventOrder {
     public let timeoutSeconds: Int64
     public let limits: AssemblyLimits
     public private(set) var counters = AssemblyCounters()
+    private var storage = EventStorage()
     private var types = MessageTypeLookup()
     /// Events still gathering records, by stamp and node: the index of their slot.
     private var building: [EventKey: Int] = [:]
+    /// Held events; `states` says which slots hold one, kept apart so that asking never copies an
+    /// event (a copy is three retains and releases, per record).
     private var slots: [Slot?] = []
+    private var states: [SlotState] = []
     private var freeSlots: [Int] = []
     /// Every held event (building or complete), lowest stamp first; ties in the order they opened.
     private var byStamp = MinHeap<StampEntry>()
@@ -30,6 +34,8 @@ public struct AusearchEventOrder {
     /// The slot of the last line's event (no node name): most lines follow a line of their event.
     private var lastSlot = -1
     private var lastStamp = EventStamp(seconds: -1, milliseconds: 0, serial: 0)
+    /// The highest stamp an event was opened with.
+    private var highestStamp = EventStamp(seconds: .min, milliseconds: 0, serial: 0)
 
     @inline(__always)
     private mutating func remember(_ slot: Int, _ header: RecordHeader) {
@@ -40,8 +46,9 @@ public struct AusearchEventOrder {
     private struct Slot {
         var open: OpenEvent
         var key: EventKey
-        var complete: Bool
     }
+
+    private enum SlotState { case free, building, complete }
 
     private struct StampEntry: Comparable {
         var stamp: EventStamp
@@ -81,18 +88,20 @@ public struct AusearchEventOrder {
         }
         var key: EventKey?
         var found: Int?
-        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp, slots[lastSlot] != nil, !slots[lastSlot]!.complete {
+        if lastSlot >= 0 && header.node == nil && lastStamp == header.stamp && states[lastSlot] == .building {
             found = lastSlot
         } else {
             let made = EventKey(stamp: header.stamp, node: header.node.map { Array(UnsafeBufferPointer(rebasing: line[$0])) } ?? [])
             key = made
-            found = building[made]
-            if let found { remember(found, header) }
+            // A stamp above every one seen opens an event: no need to look (most do, in a log).
+            if header.stamp <= highestStamp {
+                found = building[made]
+                if let found { remember(found, header) }
+            }
         }
         if let index = found {
-            slots[index]!.open.append(header: header, line: line, now: now)
-            let event = slots[index]!.open.event
-            if event.records.count >= limits.recordsPerEvent || event.bytes.count >= limits.bytesPerEvent {
+            let size = slots[index]!.open.append(header: header, line: line, now: now)
+            if size.records >= limits.recordsPerEvent || size.bytes >= limits.bytesPerEvent {
                 counters.oversizedEvents += 1
                 complete(index, as: .oversized)
             }
@@ -103,26 +112,32 @@ public struct AusearchEventOrder {
         if header.type == EventEndRule.endOfEvent { return nil }
         let sequence = nextSequence
         nextSequence += 1
-        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now), key: key!, complete: false)
+        let slot = Slot(open: OpenEvent(header: header, line: line, sequence: sequence, now: now, storage: &storage), key: key!)
         let index: Int
         if let free = freeSlots.popLast() {
             index = free
             slots[index] = slot
+            states[index] = .building
         } else {
             index = slots.count
             slots.append(slot)
+            states.append(.building)
         }
-        building[key!] = index
-        remember(index, header)
+        if header.stamp > highestStamp { highestStamp = header.stamp }
         byStamp.insert(StampEntry(stamp: header.stamp, sequence: sequence, slot: index))
         if EventEndRule.endsAtFirstRecordInAusearch309(header.type) {
-            complete(index, as: .lastRecord)
+            // Complete at once: never among the events still building.
+            states[index] = .complete
+            slots[index]!.open.event.end = .lastRecord
+            lastSlot = -1
         } else {
+            building[key!] = index
+            remember(index, header)
             bySecond.insert(SecondEntry(seconds: header.stamp.seconds, sequence: sequence, slot: index))
         }
         completeEventsOlderThan(seconds: header.stamp.seconds)
         while byStamp.count > limits.openEvents, let lowest = byStamp.min {
-            if !slots[lowest.slot]!.complete {
+            if states[lowest.slot] == .building {
                 counters.evictedEvents += 1
                 complete(lowest.slot, as: .evicted)
             }
@@ -150,21 +165,23 @@ public struct AusearchEventOrder {
     }
 
     /// The next event in ausearch's order.
+    /// Takes back events already printed (leaving `events` empty), to reuse their buffers.
+    public mutating func recycle(_ events: inout [AuditEvent]) { storage.recycle(&events) }
+
     public mutating func nextEvent() -> AuditEvent? { ready.removeFirst() }
 
     private mutating func complete(_ index: Int, as reason: EventEnd) {
-        guard var slot = slots[index], !slot.complete else { return }
-        slot.complete = true
+        guard states[index] == .building else { return }
+        states[index] = .complete
         if lastSlot == index { lastSlot = -1 }
-        slot.open.event.end = reason
-        building.removeValue(forKey: slot.key)
-        slots[index] = slot
+        slots[index]!.open.event.end = reason
+        building.removeValue(forKey: slots[index]!.key)
     }
 
     private mutating func completeEventsOlderThan(seconds: Int64) {
         while let oldest = bySecond.min, oldest.seconds + timeoutSeconds <= seconds {
             _ = bySecond.removeMin()
-            if let slot = slots[oldest.slot], slot.open.sequence == oldest.sequence, !slot.complete {
+            if states[oldest.slot] == .building, slots[oldest.slot]!.open.sequence == oldest.sequence {
                 counters.timedOutEvents += 1
                 complete(oldest.slot, as: .timeout)
             }
@@ -173,10 +190,12 @@ public struct AusearchEventOrder {
 
     /// ausearch's `get_ready_event`, repeated: the lowest-stamped event goes out once it is complete.
     private mutating func releaseReady() {
-        while let lowest = byStamp.min, let slot = slots[lowest.slot], slot.complete {
+        while let lowest = byStamp.min, states[lowest.slot] == .complete {
             _ = byStamp.removeMin()
-            ready.append(slot.open.event)
-            slots[lowest.slot] = nil
+            var taken: Slot?
+            swap(&taken, &slots[lowest.slot])
+            states[lowest.slot] = .free
+            ready.append(taken.unsafelyUnwrapped.open.event)
             freeSlots.append(lowest.slot)
         }
     }

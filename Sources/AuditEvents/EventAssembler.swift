@@ -12,6 +12,7 @@ public struct EventAssembler {
     public let timeoutSeconds: Int64
     public let limits: AssemblyLimits
     public private(set) var counters = AssemblyCounters()
+    private var storage = EventStorage()
     private var types = MessageTypeLookup()
     /// Open events by stamp and node: their slot.
     private var open: [EventKey: Int] = [:]
@@ -66,7 +67,7 @@ public struct EventAssembler {
         // An EOE whose event has already ended (by its PROCTITLE) adds nothing.
         if header.type == EventEndRule.endOfEvent { return nil }
         endEventsOlderThan(seconds: header.stamp.seconds)
-        let event = OpenEvent(header: header, line: line, sequence: nextSequence, now: now)
+        let event = OpenEvent(header: header, line: line, sequence: nextSequence, now: now, storage: &storage)
         nextSequence += 1
         if EventEndRule.isLastRecord(header.type) {
             ended.append(event.event)
@@ -117,6 +118,9 @@ public struct EventAssembler {
     }
 
     /// The next event that has ended, in the order they ended.
+    /// Takes back events already printed (leaving `events` empty), to reuse their buffers.
+    public mutating func recycle(_ events: inout [AuditEvent]) { storage.recycle(&events) }
+
     public mutating func nextEvent() -> AuditEvent? { ended.removeFirst() }
 
     private mutating func end(_ slot: Int, as reason: EventEnd) {

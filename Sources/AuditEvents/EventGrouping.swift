@@ -10,6 +10,8 @@ public protocol EventGrouping {
     /// The next event ready to hand out.
     mutating func nextEvent() -> AuditEvent?
     var counters: AssemblyCounters { get }
+    /// Takes back events already printed (leaving `events` empty), to reuse their buffers.
+    mutating func recycle(_ events: inout [AuditEvent])
 }
 
 extension EventAssembler: EventGrouping {}

@@ -98,7 +98,7 @@ public struct RecordHeader: Sendable {
         while index < count, index - start < 19 {
             let digit = line[index] &- UInt8(ascii: "0")
             guard digit < 10 else { break }
-            value = value * 10 + UInt64(digit)
+            value = value &* 10 &+ UInt64(digit)  // 19 digits cannot overflow: no checks needed
             index += 1
         }
         return index > start ? value : nil

@@ -1,6 +1,6 @@
 import AuditEvents
 import AuditInterpretation
-import Dispatch
+import AuditSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +43,9 @@ public struct FollowSession {
     public struct Outcome: Sendable {
         public var events = 0
         public var counters = AssemblyCounters()
-        public var outputFailed = false
+        /// Why writing to the output failed, if it did.
+        public var outputError: Errno?
+        public var outputFailed: Bool { outputError != nil }
     }
 
     /// Runs until the files are read (not following), the output is closed, or `keepGoing` says stop.
@@ -59,43 +61,32 @@ public struct FollowSession {
     private func run<Grouping: EventGrouping>(grouping initial: Grouping, keepGoing: () -> Bool) -> Outcome {
         var grouping = initial
         var outcome = Outcome()
-        var printer = EventPrinter(format: format)
-        var pending: [UInt8] = []
-        pending.reserveCapacity(1 << 20)
+        let printer = EventPrinter(format: format, output: output)
         let follower = LogFollower(path: path, follow: follow, note: note)
         var malformedNoted = 0
-        let output = self.output
         let filter = self.filter
 
         var batch: [AuditEvent] = []
+        batch.reserveCapacity(EventPrinter.batchSize)
+        func hand() {
+            _ = printer.print(&batch)
+            grouping.recycle(&batch)
+        }
         func drain(all: Bool = false) {
             while let event = grouping.nextEvent() {
                 guard filter.matches(event) else { continue }
                 outcome.events += 1
                 batch.append(event)
-                if batch.count >= EventPrinter.batchSize { printer.print(batch, into: &pending); batch.removeAll(keepingCapacity: true) }
+                if batch.count >= EventPrinter.batchSize { hand() }
             }
-            if all && !batch.isEmpty {
-                printer.print(batch, into: &pending)
-                batch.removeAll(keepingCapacity: true)
-            }
+            if all && !batch.isEmpty { hand() }
         }
         func flush() -> Bool {
-            var offset = 0
-            let ok = pending.withUnsafeBytes { raw -> Bool in
-                while offset < raw.count {
-                    let written = write(output, raw.baseAddress! + offset, raw.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return false
-                    }
-                    offset += written
-                }
-                return true
+            if let error = printer.flush() {
+                outcome.outputError = error
+                return false
             }
-            pending.removeAll(keepingCapacity: true)
-            if !ok { outcome.outputFailed = true }
-            return ok
+            return true
         }
         // The clock is read once per 4096 lines and at each pause: timeouts are seconds long.
         var clock = Self.now()
@@ -114,7 +105,6 @@ public struct FollowSession {
                 }
             }
             drain()
-            if pending.count >= 1 << 20 && !flush() { return }
         }, idle: {
             clock = Self.now()
             if follow {
@@ -135,66 +125,5 @@ public struct FollowSession {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-}
-
-/// The chosen format's formatters: a batch of events is formatted in two halves on two threads
-/// (one formatter each, so each keeps its own caches) and printed in order.
-struct EventPrinter {
-    static let batchSize = 2048
-    let format: EventFormat
-    private var interpreted: [InterpretedEventFormatter] = []
-    private var json: [EventJSONEncoder] = []
-    private var halves: [[UInt8]] = [[], []]
-
-    init(format: EventFormat) {
-        self.format = format
-        if format == .interpreted { interpreted = [InterpretedEventFormatter(), InterpretedEventFormatter()] }
-        if format == .json { json = [EventJSONEncoder(), EventJSONEncoder()] }
-    }
-
-    mutating func print(_ events: [AuditEvent], into output: inout [UInt8]) {
-        switch format {
-        case .lines:
-            for event in events { output.append(contentsOf: event.bytes) }
-            return
-        case .interpreted:
-            if events.count < 256 {
-                for event in events { interpreted[0].format(event, into: &output) }
-                return
-            }
-        case .json:
-            if events.count < 256 {
-                for event in events { json[0].encode(event, into: &output) }
-                return
-            }
-        }
-        let middle = events.count / 2
-        let shares = [events[..<middle], events[middle...]]
-        if format == .interpreted {
-            interpreted[1].systemCallArguments = InterpretedEventFormatter.systemCallArguments(
-                after: shares[0], from: interpreted[0].systemCallArguments)
-        }
-        let format = self.format
-        interpreted.withUnsafeMutableBufferPointer { interpreted in
-            json.withUnsafeMutableBufferPointer { json in
-                halves.withUnsafeMutableBufferPointer { halves in
-                    nonisolated(unsafe) let interpreted = interpreted, json = json, halves = halves
-                    DispatchQueue.concurrentPerform(iterations: 2) { index in
-                        halves[index].removeAll(keepingCapacity: true)
-                        for event in shares[index] {
-                            if format == .interpreted {
-                                interpreted[index].format(event, into: &halves[index])
-                            } else {
-                                json[index].encode(event, into: &halves[index])
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if format == .interpreted { interpreted[0].systemCallArguments = interpreted[1].systemCallArguments }
-        output.append(contentsOf: halves[0])
-        output.append(contentsOf: halves[1])
     }
 }

@@ -29,7 +29,7 @@ public struct InterpretedEventFormatter {
     private var detectedMachine: Int32?
     private var cachedSecond: Int64 = .min
     private var cachedTime: [UInt8] = []
-    private var cache = InterpretationCache()
+    private var cache = InterpretationCache(capacity: 1 << 14)
     private var keyWriter = ByteWriter(capacity: 1 << 14)
     private var writer = ByteWriter()
     private var fieldTypes = FieldTypeCache()
@@ -37,6 +37,13 @@ public struct InterpretedEventFormatter {
     private var enrichment: [UInt8] = []
     private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
     private var currentInterp: UnsafeMutablePointer<CChar>?
+    private var memo = InterpretedRecordMemo()
+    /// The event's stamp as printed (`appendTime`), made once per event.
+    private let timeText = ByteWriter(capacity: 64)
+    /// Where the walk printed the time (nil when it did not get that far), and whether a field was
+    /// read against `a0`/`a1`: what `memo` needs to remember a record.
+    private var printedTime: Range<Int>?
+    private var readArguments = false
 
     static let syscallType: Int32 = 1300      // AUDIT_SYSCALL
     static let seccompType: Int32 = 1326      // AUDIT_SECCOMP
@@ -49,47 +56,20 @@ public struct InterpretedEventFormatter {
         tzset()
     }
 
-    /// The first two arguments of the last SYSCALL record printed, which ausearch interprets later
-    /// records' fields against, in this event or a later one. A formatter that starts in the middle
-    /// of a stream (another thread's share) is given them.
-    public var systemCallArguments: (UInt64, UInt64) {
-        get { (a0, a1) }
-        set { (a0, a1) = newValue }
-    }
-
-    /// `systemCallArguments` after printing `events` from `start`: those of the last SYSCALL
-    /// record printed (an event's records print last to first, so its first SYSCALL record).
-    public static func systemCallArguments(after events: ArraySlice<AuditEvent>, from start: (UInt64, UInt64)) -> (UInt64, UInt64) {
-        var arguments = start
-        var line: [CChar] = []
-        for event in events {
-            guard let last = event.records.last, !(last.type >= firstDaemonType && last.type < syscallType),
-                  let record = event.records.first(where: { $0.type == syscallType }) else { continue }
-            let end = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
-            let length = end - record.line.lowerBound
-            if line.count < length + 1 { line = [CChar](repeating: 0, count: length + 1) }
-            arguments = line.withUnsafeMutableBufferPointer { buffer in
-                event.bytes.withUnsafeBytes { bytes in
-                    UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: bytes.baseAddress! + record.line.lowerBound, byteCount: length)
-                }
-                buffer[length] = 0
-                return firstArguments(buffer.baseAddress!)
-            }
-        }
-        return arguments
-    }
-
     /// Appends the text ausearch -i prints for `event` to `output`.
     public mutating func format(_ event: AuditEvent, into output: inout [UInt8]) {
         let writer = self.writer
         writer.removeAll()
-        format(event, to: writer)
+        format(event, into: writer)
         output.append(contentsOf: UnsafeBufferPointer(start: writer.base, count: writer.count))
     }
 
-    private mutating func format(_ event: AuditEvent, to output: ByteWriter) {
+    /// Appends the text ausearch -i prints for `event` to `output`.
+    public mutating func format(_ event: AuditEvent, into output: ByteWriter) {
         output.append("----\n")
         guard let last = event.records.last else { return }
+        timeText.removeAll()
+        appendTime(event.stamp, to: timeText)
         if last.type >= Self.firstDaemonType && last.type < Self.syscallType {
             format(last, of: event, into: output)
             return
@@ -102,6 +82,32 @@ public struct InterpretedEventFormatter {
         let messageEnd = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
         let messageLength = messageEnd - record.line.lowerBound
         let total = record.line.count
+        let time = timeText.bytes(from: 0)
+        let stamp = event.bytes.withUnsafeBufferPointer { bytes in
+            InterpretedRecordMemo.stamp(in: UnsafeBufferPointer(rebasing: bytes[record.line]), messageEnd: messageLength, hasNode: event.node != nil)
+        }
+        if let stamp {
+            var arguments = (a0, a1)
+            let printed = event.bytes.withUnsafeBufferPointer { bytes in
+                memo.print(UnsafeBufferPointer(rebasing: bytes[record.line]), stamp: stamp, arguments: &arguments, time: time, into: output)
+            }
+            if printed {
+                (a0, a1) = arguments
+                return
+            }
+        }
+        let start = output.count
+        printedTime = nil
+        readArguments = false
+        defer {
+            if stamp != nil, let printedTime {
+                let header = InterpretedRecordMemo.Header(
+                    setsArguments: record.type == Self.syscallType, readsArguments: readArguments,
+                    a0: a0, a1: a1, prefixLength: 0)
+                memo.remember(header, prefix: UnsafeRawBufferPointer(rebasing: output.bytes(from: start).prefix(printedTime.lowerBound - start)),
+                              suffix: output.bytes(from: printedTime.upperBound))
+            }
+        }
         var work: [CChar] = []
         swap(&work, &scratch)
         defer { swap(&work, &scratch) }
@@ -145,7 +151,9 @@ public struct InterpretedEventFormatter {
         guard let close = strchr(ptr, Int32(UInt8(ascii: ")"))) else { return }
         close.pointee = 0
         str = close + 1
-        appendTime(event.stamp, to: output)
+        let timeStart = output.count
+        output.append(timeText.bytes(from: 0).baseAddress!, count: timeText.count)
+        printedTime = timeStart..<output.count
 
         loadEnrichment(interp)
         var machine: Int32 = -1
@@ -167,7 +175,7 @@ public struct InterpretedEventFormatter {
             let value = equals + 1
             appendCString(current, to: output)
             output.append(UInt8(ascii: "="))
-            if strcmp(name, "msg") == 0 {
+            if Self.isName(name, "msg") {
                 str = value
                 continue
             }
@@ -179,9 +187,16 @@ public struct InterpretedEventFormatter {
                     if str!.pointee != 0 { str!.pointee = 0; str = str! + 1 }
                 }
             } else {
-                str = strchr(value, Int32(UInt8(ascii: ",")))
+                // ausearch looks for the comma in the whole rest of the line, then for the space,
+                // and cuts at the comma only when it comes first: looking for a comma only up to
+                // the space decides the same and keeps the walk linear in the line's length.
                 let space = strchr(value, 0x20)
-                if let commaAt = str, let space, commaAt < space {
+                if let space {
+                    str = memchr(value, Int32(UInt8(ascii: ",")), value.distance(to: space))?.assumingMemoryBound(to: CChar.self)
+                } else {
+                    str = strchr(value, Int32(UInt8(ascii: ",")))
+                }
+                if let commaAt = str, let space {
                     if auparseLock.withLock({ _ in CAuparse_field_type(type, name, space) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = space
                         space.pointee = 0
@@ -228,7 +243,7 @@ public struct InterpretedEventFormatter {
     ) {
         var name = start
         while name.pointee == 0x20 || name.pointee == CChar(UInt8(ascii: "(")) { name += 1 }
-        if strcmp(name, "acct") == 0 {
+        if Self.isName(name, "acct") {
             let length = strlen(value)
             if length > 0 && value[length - 1] == CChar(UInt8(ascii: ":")) { value[length - 1] = 0 }
         }
@@ -239,7 +254,7 @@ public struct InterpretedEventFormatter {
                 if detectedMachine == nil { detectedMachine = CAudit_detect_machine() }
                 machine = detectedMachine!
             }
-            if strcmp(name, "arch") == 0 {
+            if Self.isName(name, "arch") {
                 errno = 0
                 let arch = strtoul(value, nil, 16)
                 if errno != 0 {
@@ -248,7 +263,7 @@ public struct InterpretedEventFormatter {
                 }
                 machine = CAudit_machine_of_arch(UInt32(truncatingIfNeeded: arch))
             }
-            if syscall < 0 && strcmp(name, "syscall") == 0 {
+            if syscall < 0 && Self.isName(name, "syscall") {
                 errno = 0
                 let number = strtoul(value, nil, 10)
                 if errno != 0 {
@@ -274,7 +289,7 @@ public struct InterpretedEventFormatter {
         data.cwd = nil
         let start = output.count
         appendInterpretation(type: type, data: &data, into: output)
-        if name[0] == CChar(UInt8(ascii: "k")) && strcmp(name, "key") == 0 {
+        if Self.isName(name, "key") {
             // ausearch prints each key of a multi-key rule (joined by 0x01) as a field of its own.
             let written = output.bytes(from: start)
             if written.contains(0x01) {
@@ -294,7 +309,7 @@ public struct InterpretedEventFormatter {
     /// `auparse_interp_adjust_type`, remembered per record type and field name where the value
     /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
     private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
-        if recordType == Self.trustedAppType || strcmp(name, "acct") == 0 {
+        if recordType == Self.trustedAppType || Self.isName(name, "acct") {
             return auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) }
         }
         return fieldTypes.type(recordType, name) { auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) } }
@@ -310,7 +325,7 @@ public struct InterpretedEventFormatter {
         let enriched = enrichedNames.isEmpty ? nil : enrichedValue(for: data.name!)
         var fixed = (kind: UInt32(3), type: type, machine: data.machine, syscall: data.syscall, a0: UInt64(0), a1: UInt64(0))
         let known = enriched.map { range in
-            enrichment.withUnsafeBufferPointer { !UnsafeBufferPointer(rebasing: $0[range]).starts(with: "unknown-".utf8) }
+            enrichment.withUnsafeBufferPointer { range.count < 8 || memcmp($0.baseAddress! + range.lowerBound, "unknown-", 8) != 0 }
         } ?? false
         if let enriched, known {
             fixed.kind = 2
@@ -322,6 +337,7 @@ public struct InterpretedEventFormatter {
             if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
                 fixed.a0 = data.a0
                 fixed.a1 = data.a1
+                readArguments = true
             }
             withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
             key.append(cString: data.name!)
@@ -354,7 +370,7 @@ public struct InterpretedEventFormatter {
     /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
     /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
     /// wins; a SOCKADDR's `SADDR={ … }` whole).
-    private func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
+    private mutating func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
         let length = strlen(name)
         let first = UInt8(bitPattern: name[0])
         return enrichment.withUnsafeBufferPointer { bytes -> Range<Int>? in
@@ -445,6 +461,15 @@ public struct InterpretedEventFormatter {
             } while rest > 0
             output.append(raw.baseAddress! + (24 - count), count: count)
         }
+    }
+
+    /// Whether the C string `name` is `literal`: `strcmp` without a call, most names differing
+    /// in their first byte.
+    @inline(__always)
+    static func isName(_ name: UnsafePointer<CChar>, _ literal: StaticString) -> Bool {
+        let bytes = literal.utf8Start
+        for index in 0..<literal.utf8CodeUnitCount where UInt8(bitPattern: name[index]) != bytes[index] { return false }
+        return name[literal.utf8CodeUnitCount] == 0
     }
 
     @inline(__always)

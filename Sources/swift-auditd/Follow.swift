@@ -90,7 +90,7 @@ struct Follow: ParsableCommand {
             if outcome.counters.evictedEvents > 0 || outcome.counters.oversizedEvents > 0 {
                 StandardError.write("swift-auditd follow: \(outcome.counters.evictedEvents) events ended early because too many were open at once, \(outcome.counters.oversizedEvents) because they grew too large\n")
             }
-            if outcome.outputFailed { throw ControlFailure("cannot write to standard output: \(String(cString: strerror(errno)))", status: 1) }
+            if let error = outcome.outputError { throw ControlFailure("cannot write to standard output: \(error)", status: 1) }
         }
     }
 }
