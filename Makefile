@@ -93,7 +93,7 @@ BENCH_ROUNDS ?= 1
 REPLAY_RECORDS ?= 1000000
 BENCH_CC ?= cc
 
-bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/latency-probe $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so
+bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/latency-probe $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so $(BENCH_BIN)/remote-sender
 
 $(BENCH_BIN)/workload: Benchmarks/workload.c
 	@mkdir -p $(BENCH_BIN)
@@ -106,6 +106,10 @@ $(BENCH_BIN)/latency-probe: Benchmarks/latency-probe.c
 $(BENCH_BIN)/floor-reader: Benchmarks/floor-reader.c
 	@mkdir -p $(BENCH_BIN)
 	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $< -laudit
+
+$(BENCH_BIN)/remote-sender: Benchmarks/remote-sender.c
+	@mkdir -p $(BENCH_BIN)
+	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $<
 
 $(BENCH_BIN)/libmalloc-count.so: Benchmarks/malloc-count.c
 	@mkdir -p $(BENCH_BIN)
@@ -140,7 +144,7 @@ bench-otlp: deps
 # (swift-auditd-remote-sink: write, then ACK). Records/s and the server's CPU per record.
 REMOTE_RECORDS ?= 20000
 REMOTE_CLIENTS ?= 1 4
-bench-remote: deps $(BENCH_BIN)/libmalloc-count.so
+bench-remote: deps $(BENCH_BIN)/libmalloc-count.so $(BENCH_BIN)/remote-sender
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
 	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
