@@ -25,12 +25,15 @@ struct RemoteAcknowledgements {
         pending.append((line, acknowledgement))
     }
 
-    /// Answers every record whose line is among the `written` lines, oldest first, with `reply`.
+    /// Answers every record whose line is among the `written` lines, oldest first, with `reply`:
+    /// all of them in one hop to the listener's loop (one reply write per connection, not one
+    /// per record).
     mutating func complete(written: UInt64, with reply: RemoteReply) {
-        while let first = pending.first, first.line <= written {
-            pending.removeFirst().acknowledgement.complete(reply)
-            acknowledged += 1
-        }
+        let count = pending.firstIndex { $0.line > written }.map { pending.distance(from: pending.startIndex, to: $0) } ?? pending.count
+        guard count > 0 else { return }
+        RemoteAcknowledgement.complete(pending.prefix(count).lazy.map(\.acknowledgement), with: reply)
+        pending.removeFirst(count)
+        acknowledged += UInt64(count)
     }
 
     /// A record the log did not take: answered at once with why (auditd's DISKFULL, DISKERROR or

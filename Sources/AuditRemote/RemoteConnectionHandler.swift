@@ -15,6 +15,7 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
 
     let client: RemoteClient
     private let sink: any RemoteRecordSink
+    private let mailbox: AcknowledgementMailbox
     private weak var registry: ConnectionRegistry?
     private var context: ChannelHandlerContext?
     /// Bytes received and not yet a whole frame.
@@ -26,6 +27,8 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var processing = false
     private var replyBuffer: ByteBuffer?
+    /// Set by the mailbox's delivery when it gave this connection a reply, until it sends them.
+    private var awaitingSend = false
     /// The DAEMON_CLOSE to write when the connection ends; auditd's plain one unless a fault or
     /// the registry chose another.
     private var closeRecord: ListenerRecord?
@@ -36,9 +39,10 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     private(set) var repliesSent: UInt64 = 0
     let connectedAt = NIODeadline.now()
 
-    init(client: RemoteClient, sink: any RemoteRecordSink, registry: ConnectionRegistry) {
+    init(client: RemoteClient, sink: any RemoteRecordSink, mailbox: AcknowledgementMailbox, registry: ConnectionRegistry) {
         self.client = client
         self.sink = sink
+        self.mailbox = mailbox
         self.registry = registry
     }
 
@@ -114,7 +118,7 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
                 unanswered.append((index, frame.header.sequenceID, nil))
                 recordsReceived += 1
                 let acknowledgement = RemoteAcknowledgement(
-                    eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop), index: index)
+                    mailbox: mailbox, connection: NIOLoopBound(self, eventLoop: context.eventLoop), index: index)
                 sink.receive(RemoteRecord(client: client, sequenceID: frame.header.sequenceID, bytes: bytes,
                                           acknowledgement: acknowledgement))
             }
@@ -122,11 +126,31 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         return decoded
     }
 
-    /// The sink's answer for record `index`. Replies leave in arrival order.
+    /// The sink's answer for record `index`, given on the loop. Replies leave in arrival order.
     func acknowledge(_ index: UInt64, with reply: RemoteReply) {
-        guard let context, !closed else { return }
-        guard let position = unanswered.firstIndex(where: { $0.index == index }), unanswered[position].reply == nil else { return }
+        guard setReply(reply, for: index) else { return }
+        sendAnswered()
+    }
+
+    /// Notes the answer for record `index` without sending it; returns whether this connection
+    /// now has replies to send that it had not been told of (`sendAnswered` is due).
+    func setReply(_ reply: RemoteReply, for index: UInt64) -> Bool {
+        // Frames get consecutive numbers and leave from the front: the record's place is its
+        // distance from the first one waiting (none: its connection already answered or closed).
+        guard context != nil, !closed, let first = unanswered.first, index >= first.index else { return false }
+        let position = unanswered.index(unanswered.startIndex, offsetBy: Int(index - first.index))
+        guard position < unanswered.endIndex, unanswered[position].reply == nil else { return false }
         unanswered[position].reply = reply
+        guard !awaitingSend else { return false }
+        awaitingSend = true
+        return true
+    }
+
+    /// Sends the replies answered so far that are next in arrival order, and reads again if that
+    /// made room.
+    func sendAnswered() {
+        awaitingSend = false
+        guard let context, !closed else { return }
         lastActivity = .now()
         process(context: context)
     }

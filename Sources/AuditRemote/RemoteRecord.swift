@@ -22,18 +22,33 @@ public struct RemoteRecord: Sendable {
 /// Safe to complete from any thread; completing twice, or after the connection closed, does
 /// nothing. Replies leave in the order the records arrived, whatever order they complete in.
 public struct RemoteAcknowledgement: Sendable {
-    let eventLoop: any EventLoop
+    let mailbox: AcknowledgementMailbox
     let connection: NIOLoopBound<RemoteConnectionHandler>
     let index: UInt64
 
     /// Sends `reply` (ACK, or DISKLOW/DISKFULL/DISKERROR with auditd's text) for this record.
     public func complete(_ reply: RemoteReply = .ack) {
-        let connection = self.connection
-        let index = self.index
-        if eventLoop.inEventLoop {
+        if mailbox.eventLoop.inEventLoop {
             connection.value.acknowledge(index, with: reply)
         } else {
-            eventLoop.execute { connection.value.acknowledge(index, with: reply) }
+            mailbox.post(CollectionOfOne(answer(reply)))
         }
+    }
+
+    /// Sends `reply` for each of `acknowledgements`, taken off the caller's thread in one hop to
+    /// the listener's loop, with one write per connection: what the daemon calls after a write.
+    public static func complete(_ acknowledgements: some Collection<RemoteAcknowledgement>, with reply: RemoteReply = .ack) {
+        guard let mailbox = acknowledgements.first?.mailbox else { return }
+        if mailbox.eventLoop.inEventLoop {
+            for acknowledgement in acknowledgements { acknowledgement.complete(reply) }
+        } else {
+            // One listener, one mailbox: every acknowledgement a daemon holds comes from it.
+            precondition(acknowledgements.allSatisfy { $0.mailbox === mailbox }, "acknowledgements of two listeners")
+            mailbox.post(acknowledgements.lazy.map { $0.answer(reply) })
+        }
+    }
+
+    private func answer(_ reply: RemoteReply) -> AcknowledgementMailbox.Answer {
+        .init(connection: connection, index: index, reply: reply)
     }
 }
