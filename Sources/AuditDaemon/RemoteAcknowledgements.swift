@@ -16,6 +16,8 @@ struct RemoteAcknowledgements {
     /// Replies sent: ACK (or DISKLOW) after the write, and refusals.
     private(set) var acknowledged: UInt64 = 0
     private(set) var refused: UInt64 = 0
+    /// The replies of one write, sent together; kept for its storage.
+    private var replies = RemoteReplies()
 
     var isEmpty: Bool { pending.isEmpty }
     var count: Int { pending.count }
@@ -29,11 +31,11 @@ struct RemoteAcknowledgements {
     /// all of them in one hop to the listener's loop (one reply write per connection, not one
     /// per record).
     mutating func complete(written: UInt64, with reply: RemoteReply) {
-        let count = pending.firstIndex { $0.line > written }.map { pending.distance(from: pending.startIndex, to: $0) } ?? pending.count
-        guard count > 0 else { return }
-        RemoteAcknowledgement.complete(pending.prefix(count).lazy.map(\.acknowledgement), with: reply)
-        pending.removeFirst(count)
-        acknowledged += UInt64(count)
+        while let first = pending.first, first.line <= written {
+            replies.append(pending.removeFirst().acknowledgement, reply)
+            acknowledged += 1
+        }
+        replies.send()
     }
 
     /// A record the log did not take: answered at once with why (auditd's DISKFULL, DISKERROR or

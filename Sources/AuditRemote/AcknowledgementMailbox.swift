@@ -12,9 +12,10 @@ import RemoteProtocol
 /// one since the loop last looked schedules it, and the loop sets every reply before it lets each
 /// connection send what is answered: one write per connection per batch.
 final class AcknowledgementMailbox: @unchecked Sendable {
-    // @unchecked: `posted` is guarded by its lock; `delivering` and `touched` are the loop's only.
-    struct Answer {
-        let connection: NIOLoopBound<RemoteConnectionHandler>
+    // @unchecked: `posted` is guarded by its lock; `delivering` and `touched` are the loop's only,
+    // and so is every answer's connection (see `RemoteAcknowledgement`).
+    struct Answer: @unchecked Sendable {
+        let connection: RemoteConnectionHandler
         let index: UInt64
         let reply: RemoteReply
     }
@@ -30,10 +31,17 @@ final class AcknowledgementMailbox: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    /// Leaves `answers` for the loop; the first since its last delivery schedules one.
-    func post(_ answers: some Sequence<Answer>) {
+    /// Leaves `answers` for the loop and empties it (keeping its storage); the first answers
+    /// since the loop's last delivery schedule one.
+    func post(_ answers: inout [Answer]) {
         let schedule = posted.withLockedValue { posted in
-            posted.answers.append(contentsOf: answers)
+            if posted.answers.isEmpty {
+                // The usual case: the loop took everything before; trade arrays, copy nothing.
+                swap(&posted.answers, &answers)
+            } else {
+                posted.answers.append(contentsOf: answers)
+                answers.removeAll(keepingCapacity: true)
+            }
             guard !posted.scheduled, !posted.answers.isEmpty else { return false }
             posted.scheduled = true
             return true
@@ -44,12 +52,13 @@ final class AcknowledgementMailbox: @unchecked Sendable {
     /// On the loop: every reply set first, then each connection touched sends its answered
     /// replies once.
     private func deliver() {
+        eventLoop.assertInEventLoop()
         posted.withLockedValue { posted in
             swap(&posted.answers, &delivering)
             posted.scheduled = false
         }
         for answer in delivering {
-            let connection = answer.connection.value
+            let connection = answer.connection
             if connection.setReply(answer.reply, for: answer.index) { touched.append(connection) }
         }
         delivering.removeAll(keepingCapacity: true)

@@ -15,7 +15,8 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
 
     let client: RemoteClient
     private let sink: any RemoteRecordSink
-    private let mailbox: AcknowledgementMailbox
+    /// Where answers given off the loop wait for it (the listener's, for every connection).
+    let mailbox: AcknowledgementMailbox
     private weak var registry: ConnectionRegistry?
     private var context: ChannelHandlerContext?
     /// Bytes received and not yet a whole frame.
@@ -117,9 +118,8 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
             } else {
                 unanswered.append((index, frame.header.sequenceID, nil))
                 recordsReceived += 1
-                let acknowledgement = RemoteAcknowledgement(
-                    mailbox: mailbox, connection: NIOLoopBound(self, eventLoop: context.eventLoop), index: index)
-                sink.receive(RemoteRecord(client: client, sequenceID: frame.header.sequenceID, bytes: bytes,
+                let acknowledgement = RemoteAcknowledgement(connection: self, index: index)
+                sink.receive(RemoteRecord(sequenceID: frame.header.sequenceID, bytes: bytes,
                                           acknowledgement: acknowledgement))
             }
         }
