@@ -230,6 +230,42 @@ struct RemoteListenerTests {
         }
     }
 
+    /// Replies given together off the loop (what the daemon does after a write) leave in arrival
+    /// order, each sequence id once, for every connection in the batch, whatever order the batch
+    /// lists them in; the records they free are read on.
+    @Test func repliesGivenTogetherOffTheLoopLeaveInArrivalOrderForEachConnection() async throws {
+        try await withListener(sink: CollectingSink(autoAcknowledge: false), { $0.maximumPendingRecords = 40; $0.settings.maxPerAddress = 2 }) { _, port, sink in
+            let clients = try (0..<2).map { _ in try TestClient(port: port) }
+            for (number, client) in clients.enumerated() {
+                // 50 frames in one send: more than the listener takes before an answer.
+                var stream: [UInt8] = []
+                for sequence in 1...50 {
+                    let record = Array("type=USER msg=audit(1.000:\(sequence)): client=\(number)".utf8)
+                    stream += RemoteFrameHeader(type: .message, length: UInt16(record.count), sequenceID: UInt32(sequence)).bytes + record
+                }
+                try client.send(stream)
+            }
+            #expect(eventually { sink.records.count == 80 })
+            #expect(sink.records.count == 80, "40 unanswered per connection, then the listener stops reading")
+            // A batch from the test's thread, not the loop's: the two connections interleaved, each
+            // connection's records newest first.
+            var replies = RemoteReplies()
+            for record in sink.records.reversed() { replies.append(record.acknowledgement) }
+            replies.send()
+            #expect(replies.isEmpty)
+            #expect(eventually { sink.records.count == 100 })
+            let rest = sink.records[80...]
+            replies.append(rest.first!.acknowledgement, .diskLow)
+            for record in rest.dropFirst() { replies.append(record.acknowledgement) }
+            replies.send()
+            for (number, client) in clients.enumerated() {
+                let answered = try (1...50).map { _ in try client.receiveReply().header }
+                #expect(answered.map(\.sequenceID) == Array(1...50), "client \(number): each id once, in order")
+                #expect(answered.filter { $0.type != .ack }.count == (rest.first!.client.port == client.localPort ? 1 : 0))
+            }
+        }
+    }
+
     /// Frames already read wait while the sink is behind; each answer lets the next one out, with
     /// no new bytes from the client needed (a found bug: they waited for the next read).
     @Test func eachAnswerReleasesAFrameAlreadyRead() async throws {
