@@ -45,6 +45,7 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         self.sink = sink
         self.mailbox = mailbox
         self.registry = registry
+        maximumPending = registry.configuration.maximumPendingRecords
     }
 
     var pendingRecords: Int { unanswered.count }
@@ -69,7 +70,8 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         process(context: context)
     }
 
-    private var maximumPending: Int { registry?.configuration.maximumPendingRecords ?? 1 }
+    /// `maximumPendingRecords`, read once: a reload keeps it, and the decoder asks it per frame.
+    private let maximumPending: Int
 
     /// Frames out of what has arrived while there is room, replies for what is answered, and
     /// reading again once there is room.
@@ -92,8 +94,14 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
 
     /// Whether any frame was decoded.
     private func decodeFrames(context: ChannelHandlerContext) -> Bool {
+        // Frames are taken out of a local copy, put back once: one reference to count per read,
+        // not per frame. Holding none to a consumed receive buffer lets swift-nio reuse it for
+        // the next read (the sink's slices, while it keeps them, hold it too).
+        guard var buffer = unread, buffer.readableBytes > 0 else { return false }
+        unread = nil
+        defer { unread = buffer.readableBytes > 0 ? buffer : nil }
         var decoded = false
-        while !closed, unanswered.count < maximumPending, var buffer = unread, buffer.readableBytes > 0 {
+        while !closed, unanswered.count < maximumPending, buffer.readableBytes > 0 {
             let parsed: RemoteFrame.Parsed
             do {
                 parsed = try buffer.withUnsafeReadableBytes { bytes in
@@ -109,9 +117,6 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
             nextIndex += 1
             let bytes = buffer.getSlice(at: buffer.readerIndex + frame.record.lowerBound, length: frame.record.count)!
             buffer.moveReaderIndex(forwardBy: frame.size)
-            // Holding no reference to a consumed receive buffer lets swift-nio reuse it for the
-            // next read (the sink's slices, while it keeps them, hold it too).
-            unread = buffer.readableBytes > 0 ? buffer : nil
             if frame.header.type == .heartbeat {
                 // auditd answers a heartbeat at once; here it waits behind earlier records' replies.
                 unanswered.append((index, frame.header.sequenceID, .ack))
