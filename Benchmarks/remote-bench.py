@@ -1,22 +1,36 @@
 #!/usr/bin/env python3
-"""Remote logging, side by side (issue 12): K Debian audisp-remote clients into one central server.
+"""Remote logging, side by side (issue 12): K clients into one central server.
 
 For each server in turn, Debian's auditd 3.0.9 (`auditd -n -c DIR`, local_events = no, never
 touching the kernel), swift-auditd's listener alone (`swift-auditd-remote-sink`, the listener with a
-file writer) and the whole daemon (`swift-auditd run`, the same auditd.conf, local_events = no): start it on a free port, point
-/etc/audit/audisp-remote.conf at it (saved and put back byte for byte, under the tests' lock),
-start K audisp-remote processes, feed each N/K records on its standard input, close it, and wait
-for every client to exit (audisp-remote exits 0 only when each record it read was ACKed). Then:
+file writer) and the whole daemon (`swift-auditd run`, the same auditd.conf, local_events = no),
+each started on a free port, two kinds of clients:
 
-    records/s   records over the time from the first write to the last client's exit
-    CPU s       the server's utime+stime from /proc/PID/stat, read before it is stopped
+  audisp-remote     K Debian audisp-remote processes (the real peer): /etc/audit/audisp-remote.conf
+                    pointed at the server (saved and put back byte for byte, under the tests'
+                    lock), N/K records each on standard input; done when every client exited
+                    (audisp-remote exits 0 only when each record it read was ACKed). It sends one
+                    record and waits for its ACK, so the rate is the round trip's.
+  remote-sender wW  Benchmarks/remote-sender.c: K connections speaking audisp-remote's protocol
+                    (the same 16-byte header) with up to W frames unanswered on each, so the rate
+                    is what the server takes; it checks each sequence id is answered exactly once,
+                    with ACK, and its clock runs from the first frame to the last ACK.
+
+Then:
+
+    records/s   records over the clients' time
+    CPU s       the server's utime+stime (every thread) from /proc/PID/stat, before it is stopped
     us/record   server CPU per record
-    on disk     the benchmark's records in the server's log
+    on disk     the benchmark's records in the server's log after it stopped
+    lost        records sent and not on disk
+    errors      replies that were not one ACK per record, clients that failed
     allocs/rec  the listener's heap allocations per record, whole process (Benchmarks/malloc-count.c
                 preloaded; the sink harness reports them at each DAEMON_CLOSE)
 
-and stop the server by its pid. audisp-remote sends one record and waits for its ACK, so the rate
-is the round trip's, per client. Skips (exit 0, reason printed) without root or audisp-remote.
+and last, for each kind of client and each K, swift-auditd run against auditd 3.0.9 in the same
+run: the rate ratio, the CPU-per-record ratio, and whether the issue's target (>= 3x the rate at
+<= 0.3x the CPU per record, 0 lost) is MET. Skips (exit 0, reason printed) without root,
+audisp-remote or the sender (make bench-tools).
 """
 
 import argparse
