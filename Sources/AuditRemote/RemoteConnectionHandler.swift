@@ -83,9 +83,12 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         defer { processing = false }
         // Answered replies leave first: each makes room for one more frame of those already read.
         sendReplies(context: context)
+        let received = recordsReceived
         while decodeFrames(context: context) {
             sendReplies(context: context)
         }
+        // Every frame of this read is handed over: the sink's consumer is woken once for them.
+        if recordsReceived != received { sink.receiveBatchEnded() }
         if readHeld, !closed, unanswered.count < maximumPending {
             readHeld = false
             context.read()

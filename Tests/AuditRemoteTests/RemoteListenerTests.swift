@@ -247,6 +247,7 @@ struct RemoteListenerTests {
             }
             #expect(eventually { sink.records.count == 80 })
             #expect(sink.records.count == 80, "40 unanswered per connection, then the listener stops reading")
+            #expect(eventually { sink.recordsSinceBatchEnded == 0 }, "every record is followed by the end of its batch")
             // A batch from the test's thread, not the loop's: the two connections interleaved, each
             // connection's records newest first.
             var replies = RemoteReplies()
@@ -254,6 +255,7 @@ struct RemoteListenerTests {
             replies.send()
             #expect(replies.isEmpty)
             #expect(eventually { sink.records.count == 100 })
+            #expect(eventually { sink.recordsSinceBatchEnded == 0 }, "frames freed by replies end a batch too")
             let rest = sink.records[80...]
             replies.append(rest.first!.acknowledgement, .diskLow)
             for record in rest.dropFirst() { replies.append(record.acknowledgement) }
