@@ -21,6 +21,12 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     private var context: ChannelHandlerContext?
     /// Bytes received and not yet a whole frame.
     private var unread: ByteBuffer?
+    /// Whether `unread` is `joinBuffer`'s storage (parts of a split frame joined) rather than
+    /// a receive buffer of swift-nio's.
+    private var unreadIsJoined = false
+    /// The buffer split frames are joined in, kept once emptied: reused while no record sliced
+    /// from it is still held (`clear()` allocates only then).
+    private var joinBuffer: ByteBuffer?
     /// Frames in arrival order whose replies have not left: the record's number, its sequence id,
     /// and the reply once the sink gave it.
     private var unanswered = CircularBuffer<(index: UInt64, sequenceID: UInt32, reply: RemoteReply?)>()
@@ -64,8 +70,19 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         lastActivity = .now()
         if unread == nil || unread!.readableBytes == 0 {
             unread = incoming
-        } else {
+        } else if unreadIsJoined {
             unread!.writeBuffer(&incoming)
+        } else {
+            // A frame split across reads: joined in this connection's own buffer, not by writing
+            // to swift-nio's (whose pool holds it too, so each write copied it to a new allocation:
+            // about one per record for audisp-remote, which sends a header and its record with
+            // two write(2)s).
+            var joined = joinBuffer.take() ?? context.channel.allocator.buffer(capacity: 4096)
+            joined.clear()
+            joined.writeBuffer(&unread!)
+            joined.writeBuffer(&incoming)
+            unread = joined
+            unreadIsJoined = true
         }
         process(context: context)
     }
@@ -102,7 +119,15 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         // the next read (the sink's slices, while it keeps them, hold it too).
         guard var buffer = unread, buffer.readableBytes > 0 else { return false }
         unread = nil
-        defer { unread = buffer.readableBytes > 0 ? buffer : nil }
+        let joined = unreadIsJoined
+        defer {
+            if buffer.readableBytes > 0 {
+                unread = buffer
+            } else {
+                unreadIsJoined = false
+                if joined { joinBuffer = buffer }
+            }
+        }
         var decoded = false
         while !closed, unanswered.count < maximumPending, buffer.readableBytes > 0 {
             let parsed: RemoteFrame.Parsed

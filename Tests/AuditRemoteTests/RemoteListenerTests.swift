@@ -268,6 +268,36 @@ struct RemoteListenerTests {
         }
     }
 
+    /// Frames split across reads anywhere (audisp-remote sends a header and its record with two
+    /// writes; TCP may cut anywhere) are joined: every record whole, in order, answered in order,
+    /// while the sink still holds the records of earlier joined frames.
+    @Test func framesSplitAcrossReadsArriveWholeAndInOrder() async throws {
+        try await withListener(sink: CollectingSink(autoAcknowledge: false)) { _, port, sink in
+            let client = try TestClient(port: port)
+            let texts = (1...30).map { "type=USER msg=audit(1.000:\($0)): split=\(String(repeating: "x", count: $0 * 3))" }
+            var stream: [UInt8] = []
+            for (index, text) in texts.enumerated() {
+                stream += RemoteFrameHeader(type: .message, length: UInt16(text.utf8.count), sequenceID: UInt32(index + 1)).bytes + Array(text.utf8)
+            }
+            // Cuts at every size from 1 to 40 bytes, each piece its own read (TCP_NODELAY is the
+            // client's default here; the pause lets the listener read each before the next).
+            var offset = 0, size = 1
+            while offset < stream.count {
+                let end = min(offset + size, stream.count)
+                try client.send(Array(stream[offset..<end]))
+                offset = end
+                size = size % 40 + 1
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(eventually { sink.records.count == 30 })
+            #expect(sink.texts == texts)
+            var replies = RemoteReplies()
+            for record in sink.records { replies.append(record.acknowledgement) }
+            replies.send()
+            #expect(try (1...30).map { _ in try client.receiveReply().header.sequenceID } == Array(1...30))
+        }
+    }
+
     /// Frames already read wait while the sink is behind; each answer lets the next one out, with
     /// no new bytes from the client needed (a found bug: they waited for the next read).
     @Test func eachAnswerReleasesAFrameAlreadyRead() async throws {
