@@ -70,5 +70,6 @@ public struct RemoteReplies: Sendable {
     public mutating func send() {
         guard let mailbox, !answers.isEmpty else { return }
         mailbox.post(&answers)
+        self.mailbox = nil
     }
 }
