@@ -24,8 +24,8 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     /// Whether `unread` is `joinBuffer`'s storage (parts of a split frame joined) rather than
     /// a receive buffer of swift-nio's.
     private var unreadIsJoined = false
-    /// The buffer split frames are joined in, kept once emptied: reused while no record sliced
-    /// from it is still held (`clear()` allocates only then).
+    /// The buffer split frames are joined in, kept once emptied (when no bigger than two frames):
+    /// reused while no record sliced from it is still held (`clear()` allocates only then).
     private var joinBuffer: ByteBuffer?
     /// Frames in arrival order whose replies have not left: the record's number, its sequence id,
     /// and the reply once the sink gave it.
@@ -125,7 +125,11 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
                 unread = buffer
             } else {
                 unreadIsJoined = false
-                if joined { joinBuffer = buffer }
+                // Kept only as big as two whole frames: a burst joined in a bigger one is not
+                // held for the connection's life.
+                if joined, buffer.capacity <= 2 * (RemoteFrameHeader.size + RemoteFrameHeader.maximumMessageLength) {
+                    joinBuffer = buffer
+                }
             }
         }
         var decoded = false
@@ -170,9 +174,10 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     func setReply(_ reply: RemoteReply, for index: UInt64) -> Bool {
         // Frames get consecutive numbers and leave from the front: the record's place is its
         // distance from the first one waiting (none: its connection already answered or closed).
-        guard context != nil, !closed, let first = unanswered.first, index >= first.index else { return false }
+        guard context != nil, !closed, let first = unanswered.first, index >= first.index,
+              index - first.index < UInt64(unanswered.count) else { return false }
         let position = unanswered.index(unanswered.startIndex, offsetBy: Int(index - first.index))
-        guard position < unanswered.endIndex, unanswered[position].reply == nil else { return false }
+        guard unanswered[position].reply == nil else { return false }
         unanswered[position].reply = reply
         guard !awaitingSend else { return false }
         awaitingSend = true
