@@ -13,9 +13,9 @@
 #               then the OTLP exporter into a local receiver (Benchmarks/; not part of make test or CI)
 #   make bench-events  only follow against ausearch -i (Benchmarks/events-bench.py; no root needed)
 #   make bench-otlp    only swift-auditd-otlp into a local OTLP receiver (Benchmarks/otlp-bench.py; no root)
-#   make bench-remote  as root: K audisp-remote clients into auditd 3.0.9, into swift-auditd's
-#               remote listener alone and into swift-auditd run (Benchmarks/remote-bench.py;
-#               local_events = no, no kernel involved)
+#   make bench-remote  as root: K audisp-remote clients, then K pipelining remote-sender
+#               connections, into auditd 3.0.9, into swift-auditd's remote listener alone and into
+#               swift-auditd run (Benchmarks/remote-bench.py; local_events = no, no kernel involved)
 #   make install    the binary, the systemd unit, the tmpfiles entry, the man pages and (only when
 #                   there is none) /etc/audit/auditd.conf and swift-auditd.conf; the swift-auditd-otlp
 #                   plugin with (only when there are none) its disabled plugins.d file and its
@@ -93,7 +93,7 @@ BENCH_ROUNDS ?= 1
 REPLAY_RECORDS ?= 1000000
 BENCH_CC ?= cc
 
-bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/latency-probe $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so
+bench-tools: $(BENCH_BIN)/workload $(BENCH_BIN)/latency-probe $(BENCH_BIN)/floor-reader $(BENCH_BIN)/libmalloc-count.so $(BENCH_BIN)/remote-sender
 
 $(BENCH_BIN)/workload: Benchmarks/workload.c
 	@mkdir -p $(BENCH_BIN)
@@ -106,6 +106,10 @@ $(BENCH_BIN)/latency-probe: Benchmarks/latency-probe.c
 $(BENCH_BIN)/floor-reader: Benchmarks/floor-reader.c
 	@mkdir -p $(BENCH_BIN)
 	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $< -laudit
+
+$(BENCH_BIN)/remote-sender: Benchmarks/remote-sender.c
+	@mkdir -p $(BENCH_BIN)
+	$(BENCH_CC) -O2 -Wall -Wextra -o $@ $<
 
 $(BENCH_BIN)/libmalloc-count.so: Benchmarks/malloc-count.c
 	@mkdir -p $(BENCH_BIN)
@@ -135,15 +139,21 @@ bench-otlp: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-otlp
 	python3 Benchmarks/otlp-bench.py --events $(OTLP_BENCH_EVENTS) $(if $(OTLP_DAEMON_RATE),--daemon-rate $(OTLP_DAEMON_RATE))
 
-# Remote logging (issue 12): REMOTE_RECORDS records from each count of audisp-remote clients in
-# REMOTE_CLIENTS into Debian's auditd (local_events = no) and into the listener alone
-# (swift-auditd-remote-sink: write, then ACK). Records/s and the server's CPU per record.
-REMOTE_RECORDS ?= 20000
+# Remote logging (issue 12): for each count of clients in REMOTE_CLIENTS, REMOTE_RECORDS records
+# from Debian's audisp-remote clients (one record per ACK) and REMOTE_SENDER_RECORDS from
+# Benchmarks/remote-sender.c (the same protocol, REMOTE_WINDOW frames unanswered per connection)
+# into Debian's auditd (local_events = no), the listener alone (swift-auditd-remote-sink: write,
+# then ACK) and swift-auditd run. Records/s, the server's CPU per record, records lost, and the
+# ratios against the issue's target.
+REMOTE_RECORDS ?= 50000
+REMOTE_SENDER_RECORDS ?= 500000
+REMOTE_WINDOW ?= 64
 REMOTE_CLIENTS ?= 1 4
-bench-remote: deps $(BENCH_BIN)/libmalloc-count.so
+bench-remote: deps $(BENCH_BIN)/libmalloc-count.so $(BENCH_BIN)/remote-sender
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd-remote-sink
 	$(SWIFT) build $(RELEASE_FLAGS) --product swift-auditd
-	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --clients $(REMOTE_CLIENTS)
+	python3 Benchmarks/remote-bench.py --records $(REMOTE_RECORDS) --sender-records $(REMOTE_SENDER_RECORDS) \
+		--window $(REMOTE_WINDOW) --clients $(REMOTE_CLIENTS)
 
 # Where make install puts things. PREFIX=/usr for a system install (the unit names /usr/sbin);
 # DESTDIR stages the whole tree elsewhere (packaging, tests).

@@ -73,8 +73,11 @@ public final class DaemonControl: Sendable {
 
     /// Takes every queued command, oldest first, and empties the wake-up pipe.
     func takeAll() -> [Command] {
-        var drained = [UInt8](repeating: 0, count: 64)
-        while read(wakeReader.rawValue, &drained, drained.count) > 0 {}
+        // On the stack: the loop comes here at each wake-up, once a record for a central server
+        // that answers one client at a time.
+        withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { drained in
+            while read(wakeReader.rawValue, drained.baseAddress, drained.count) > 0 {}
+        }
         return pending.withLock { commands in
             defer { commands.removeAll() }
             return commands

@@ -16,6 +16,8 @@ struct RemoteAcknowledgements {
     /// Replies sent: ACK (or DISKLOW) after the write, and refusals.
     private(set) var acknowledged: UInt64 = 0
     private(set) var refused: UInt64 = 0
+    /// The replies of one write, sent together; kept for its storage.
+    private var replies = RemoteReplies()
 
     var isEmpty: Bool { pending.isEmpty }
     var count: Int { pending.count }
@@ -25,12 +27,15 @@ struct RemoteAcknowledgements {
         pending.append((line, acknowledgement))
     }
 
-    /// Answers every record whose line is among the `written` lines, oldest first, with `reply`.
+    /// Answers every record whose line is among the `written` lines, oldest first, with `reply`:
+    /// all of them in one hop to the listener's loop (one reply write per connection, not one
+    /// per record).
     mutating func complete(written: UInt64, with reply: RemoteReply) {
         while let first = pending.first, first.line <= written {
-            pending.removeFirst().acknowledgement.complete(reply)
+            replies.append(pending.removeFirst().acknowledgement, reply)
             acknowledged += 1
         }
+        replies.send()
     }
 
     /// A record the log did not take: answered at once with why (auditd's DISKFULL, DISKERROR or

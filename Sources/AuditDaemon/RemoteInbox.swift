@@ -30,16 +30,35 @@ public final class RemoteInbox: RemoteRecordSink {
     private let queue = Mutex(Queue())
     private let waiting = Atomic<Int>(0)
     private let control: DaemonControl
+    /// Set by a record that found the queue empty, until the batch it came in ends. Only the
+    /// listener's event loop touches it (`receive` and `receiveBatchEnded` are called there).
+    private nonisolated(unsafe) var wakeAtBatchEnd = false
 
     init(control: DaemonControl) {
         self.control = control
     }
 
-    public func receive(_ record: RemoteRecord) { add(.record(record), isRecord: true) }
+    /// A client's record; the loop is woken at the end of the listener's batch.
+    public func receive(_ record: RemoteRecord) {
+        if add(.record(record), isRecord: true) { wakeAtBatchEnd = true }
+    }
 
-    public func write(_ record: ListenerRecord, client: RemoteClient?) { add(.listenerRecord(record), isRecord: false) }
+    /// The listener decoded every frame of a read: one wake-up for all of them, if the loop may be
+    /// asleep (the queue was empty when the first came), instead of one as the first arrives that
+    /// sends the loop after a batch of one while the rest are still being decoded.
+    public func receiveBatchEnded() {
+        guard wakeAtBatchEnd else { return }
+        wakeAtBatchEnd = false
+        control.wake()
+    }
 
-    private func add(_ entry: Entry, isRecord: Bool) {
+    /// A DAEMON_ACCEPT or DAEMON_CLOSE: no batch follows, so the loop is woken now.
+    public func write(_ record: ListenerRecord, client: RemoteClient?) {
+        if add(.listenerRecord(record), isRecord: false) { control.wake() }
+    }
+
+    /// Appends `entry`; returns whether the queue was empty before (the loop may be asleep).
+    private func add(_ entry: Entry, isRecord: Bool) -> Bool {
         let wasEmpty = queue.withLock { queue in
             queue.entries.append(entry)
             if isRecord { queue.received += 1 }
@@ -47,8 +66,7 @@ public final class RemoteInbox: RemoteRecordSink {
             return queue.entries.count == 1
         }
         waiting.add(1, ordering: .releasing)
-        // One wake-up per batch the loop has not yet seen; the loop drains the pipe when it wakes.
-        if wasEmpty { control.wake() }
+        return wasEmpty
     }
 
     /// Whether anything waits: an atomic load, asked by the loop before it sleeps.

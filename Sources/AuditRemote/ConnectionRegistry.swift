@@ -9,6 +9,8 @@ final class ConnectionRegistry: @unchecked Sendable {
     // @unchecked: confined to `eventLoop`; each entry point asserts it.
     let eventLoop: any EventLoop
     let logger: Logger
+    /// Where answers given off the loop wait for it, for every connection.
+    let mailbox: AcknowledgementMailbox
     private(set) var configuration: RemoteListenerConfiguration
     private var connections: [UInt64: RemoteConnectionHandler] = [:]
     /// What closed connections received, by client address: with the open ones' counts, a
@@ -21,6 +23,7 @@ final class ConnectionRegistry: @unchecked Sendable {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.logger = logger
+        mailbox = AcknowledgementMailbox(eventLoop: eventLoop)
     }
 
     enum Admission {

@@ -15,10 +15,18 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
 
     let client: RemoteClient
     private let sink: any RemoteRecordSink
+    /// Where answers given off the loop wait for it (the listener's, for every connection).
+    let mailbox: AcknowledgementMailbox
     private weak var registry: ConnectionRegistry?
     private var context: ChannelHandlerContext?
     /// Bytes received and not yet a whole frame.
     private var unread: ByteBuffer?
+    /// Whether `unread` is `joinBuffer`'s storage (parts of a split frame joined) rather than
+    /// a receive buffer of swift-nio's.
+    private var unreadIsJoined = false
+    /// The buffer split frames are joined in, kept once emptied (when no bigger than two frames):
+    /// reused while no record sliced from it is still held (`clear()` allocates only then).
+    private var joinBuffer: ByteBuffer?
     /// Frames in arrival order whose replies have not left: the record's number, its sequence id,
     /// and the reply once the sink gave it.
     private var unanswered = CircularBuffer<(index: UInt64, sequenceID: UInt32, reply: RemoteReply?)>()
@@ -26,6 +34,8 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     private var processing = false
     private var replyBuffer: ByteBuffer?
+    /// Set by the mailbox's delivery when it gave this connection a reply, until it sends them.
+    private var awaitingSend = false
     /// The DAEMON_CLOSE to write when the connection ends; auditd's plain one unless a fault or
     /// the registry chose another.
     private var closeRecord: ListenerRecord?
@@ -36,10 +46,12 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
     private(set) var repliesSent: UInt64 = 0
     let connectedAt = NIODeadline.now()
 
-    init(client: RemoteClient, sink: any RemoteRecordSink, registry: ConnectionRegistry) {
+    init(client: RemoteClient, sink: any RemoteRecordSink, mailbox: AcknowledgementMailbox, registry: ConnectionRegistry) {
         self.client = client
         self.sink = sink
+        self.mailbox = mailbox
         self.registry = registry
+        maximumPending = registry.configuration.maximumPendingRecords
     }
 
     var pendingRecords: Int { unanswered.count }
@@ -58,13 +70,25 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         lastActivity = .now()
         if unread == nil || unread!.readableBytes == 0 {
             unread = incoming
-        } else {
+        } else if unreadIsJoined {
             unread!.writeBuffer(&incoming)
+        } else {
+            // A frame split across reads: joined in this connection's own buffer, not by writing
+            // to swift-nio's (whose pool holds it too, so each write copied it to a new allocation:
+            // about one per record for audisp-remote, which sends a header and its record with
+            // two write(2)s).
+            var joined = joinBuffer.take() ?? context.channel.allocator.buffer(capacity: 4096)
+            joined.clear()
+            joined.writeBuffer(&unread!)
+            joined.writeBuffer(&incoming)
+            unread = joined
+            unreadIsJoined = true
         }
         process(context: context)
     }
 
-    private var maximumPending: Int { registry?.configuration.maximumPendingRecords ?? 1 }
+    /// `maximumPendingRecords`, read once: a reload keeps it, and the decoder asks it per frame.
+    private let maximumPending: Int
 
     /// Frames out of what has arrived while there is room, replies for what is answered, and
     /// reading again once there is room.
@@ -76,9 +100,12 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         defer { processing = false }
         // Answered replies leave first: each makes room for one more frame of those already read.
         sendReplies(context: context)
+        let received = recordsReceived
         while decodeFrames(context: context) {
             sendReplies(context: context)
         }
+        // Every frame of this read is handed over: the sink's consumer is woken once for them.
+        if recordsReceived != received { sink.receiveBatchEnded() }
         if readHeld, !closed, unanswered.count < maximumPending {
             readHeld = false
             context.read()
@@ -87,8 +114,26 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
 
     /// Whether any frame was decoded.
     private func decodeFrames(context: ChannelHandlerContext) -> Bool {
+        // Frames are taken out of a local copy, put back once: one reference to count per read,
+        // not per frame. Holding none to a consumed receive buffer lets swift-nio reuse it for
+        // the next read (the sink's slices, while it keeps them, hold it too).
+        guard var buffer = unread, buffer.readableBytes > 0 else { return false }
+        unread = nil
+        let joined = unreadIsJoined
+        defer {
+            if buffer.readableBytes > 0 {
+                unread = buffer
+            } else {
+                unreadIsJoined = false
+                // Kept only as big as two whole frames: a burst joined in a bigger one is not
+                // held for the connection's life.
+                if joined, buffer.capacity <= 2 * (RemoteFrameHeader.size + RemoteFrameHeader.maximumMessageLength) {
+                    joinBuffer = buffer
+                }
+            }
+        }
         var decoded = false
-        while !closed, unanswered.count < maximumPending, var buffer = unread, buffer.readableBytes > 0 {
+        while !closed, unanswered.count < maximumPending, buffer.readableBytes > 0 {
             let parsed: RemoteFrame.Parsed
             do {
                 parsed = try buffer.withUnsafeReadableBytes { bytes in
@@ -104,29 +149,46 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
             nextIndex += 1
             let bytes = buffer.getSlice(at: buffer.readerIndex + frame.record.lowerBound, length: frame.record.count)!
             buffer.moveReaderIndex(forwardBy: frame.size)
-            // Holding no reference to a consumed receive buffer lets swift-nio reuse it for the
-            // next read (the sink's slices, while it keeps them, hold it too).
-            unread = buffer.readableBytes > 0 ? buffer : nil
             if frame.header.type == .heartbeat {
                 // auditd answers a heartbeat at once; here it waits behind earlier records' replies.
                 unanswered.append((index, frame.header.sequenceID, .ack))
             } else {
                 unanswered.append((index, frame.header.sequenceID, nil))
                 recordsReceived += 1
-                let acknowledgement = RemoteAcknowledgement(
-                    eventLoop: context.eventLoop, connection: NIOLoopBound(self, eventLoop: context.eventLoop), index: index)
-                sink.receive(RemoteRecord(client: client, sequenceID: frame.header.sequenceID, bytes: bytes,
+                let acknowledgement = RemoteAcknowledgement(connection: self, index: index)
+                sink.receive(RemoteRecord(sequenceID: frame.header.sequenceID, bytes: bytes,
                                           acknowledgement: acknowledgement))
             }
         }
         return decoded
     }
 
-    /// The sink's answer for record `index`. Replies leave in arrival order.
+    /// The sink's answer for record `index`, given on the loop. Replies leave in arrival order.
     func acknowledge(_ index: UInt64, with reply: RemoteReply) {
-        guard let context, !closed else { return }
-        guard let position = unanswered.firstIndex(where: { $0.index == index }), unanswered[position].reply == nil else { return }
+        guard setReply(reply, for: index) else { return }
+        sendAnswered()
+    }
+
+    /// Notes the answer for record `index` without sending it; returns whether this connection
+    /// now has replies to send that it had not been told of (`sendAnswered` is due).
+    func setReply(_ reply: RemoteReply, for index: UInt64) -> Bool {
+        // Frames get consecutive numbers and leave from the front: the record's place is its
+        // distance from the first one waiting (none: its connection already answered or closed).
+        guard context != nil, !closed, let first = unanswered.first, index >= first.index,
+              index - first.index < UInt64(unanswered.count) else { return false }
+        let position = unanswered.index(unanswered.startIndex, offsetBy: Int(index - first.index))
+        guard unanswered[position].reply == nil else { return false }
         unanswered[position].reply = reply
+        guard !awaitingSend else { return false }
+        awaitingSend = true
+        return true
+    }
+
+    /// Sends the replies answered so far that are next in arrival order, and reads again if that
+    /// made room.
+    func sendAnswered() {
+        awaitingSend = false
+        guard let context, !closed else { return }
         lastActivity = .now()
         process(context: context)
     }

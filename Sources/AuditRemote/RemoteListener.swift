@@ -143,7 +143,7 @@ public final class RemoteListener: Sendable {
                     old.close(with: .closed(reason: "stale", address: old.client.address, port: old.client.port))
                 }
                 let client = RemoteClient(id: id, address: address, port: clientPort)
-                let handler = RemoteConnectionHandler(client: client, sink: sink, registry: registry)
+                let handler = RemoteConnectionHandler(client: client, sink: sink, mailbox: registry.mailbox, registry: registry)
                 try channel.pipeline.syncOperations.addHandler(handler)
                 registry.add(handler)
                 sink.write(.accepted(address: address, port: clientPort), client: client)

@@ -12,7 +12,17 @@ public protocol RemoteRecordSink: AnyObject, Sendable {
     /// `maximumPendingRecords` unanswered records is not read from.
     func receive(_ record: RemoteRecord)
 
+    /// The records handed to `receive` since the last call are all there is for now (every whole
+    /// frame of a read): the moment to wake whoever takes them, once for the batch rather than at
+    /// its first record, when the rest are still being decoded.
+    func receiveBatchEnded()
+
     /// A DAEMON_ACCEPT or DAEMON_CLOSE for the daemon to write as its own record, with auditd's
     /// text. `client` is nil for a refused connection, which never got a number.
     func write(_ record: ListenerRecord, client: RemoteClient?)
+}
+
+extension RemoteRecordSink {
+    /// A sink that handles each record as it comes has nothing to do at the end of a batch.
+    public func receiveBatchEnded() {}
 }

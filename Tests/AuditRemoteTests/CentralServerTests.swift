@@ -156,6 +156,47 @@ struct CentralServerTests {
         }
     }
 
+    /// Clients that send without waiting (many frames in one read): every record is answered
+    /// once, with ACK, in order, and only once it is in the log; the log has each client's records
+    /// in its order.
+    @Test func pipelinedFramesAreAckedInOrderAfterTheirWriteAndLoggedInOrder() throws {
+        try Requirement.check(Requirement.daemonBinary())
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        defer { directory.remove() }
+        let port = try Self.freePort()
+        let server = try Self.startServer(in: directory, port: port, extra: "tcp_max_per_addr = 2\n")
+        defer { _ = server.terminate() }
+        let count = 2000
+        let sent = (0..<2).map { client in
+            (1...count).map { "node=pipe\(client) type=USER msg=audit(1733300000.000:\($0)): serial=\($0)" }
+        }
+        let clients = try sent.map { _ in try TestClient(port: port) }
+        // Each client's frames in one send. The listener stops reading a connection with many
+        // unanswered, so the send returns only as replies free it; they wait in the client's
+        // socket (2,000 replies are 32 KB) until read below.
+        for (client, records) in zip(clients, sent) {
+            try client.send(records.enumerated().flatMap { index, record in
+                RemoteFrameHeader(type: .message, length: UInt16(record.utf8.count), sequenceID: UInt32(index + 1)).bytes + Array(record.utf8)
+            })
+        }
+        for (number, client) in clients.enumerated() {
+            for serial in 1...count {
+                let reply = try client.receiveReply()
+                #expect(reply.header.type == .ack && reply.header.sequenceID == UInt32(serial), "client \(number), reply \(serial)")
+                guard reply.header.sequenceID == UInt32(serial) else { return }
+                if serial % 500 == 0 {
+                    // Its ACK came: its line is already in the file.
+                    #expect(Self.clientLines(server).contains(sent[number][serial - 1]), "ACK \(serial) came before its write")
+                }
+            }
+        }
+        #expect(server.terminate() == 0)
+        let lines = Self.clientLines(server)
+        for (number, records) in sent.enumerated() {
+            #expect(lines.filter { $0.hasPrefix("node=pipe\(number) ") } == records, "client \(number)'s records, in its order")
+        }
+    }
+
     @Test func statusListsConnectedClientsWithTheirCounts() throws {
         try Requirement.check(Requirement.daemonBinary())
         let directory = try TemporaryDirectory("swift-auditd-central")

@@ -9,6 +9,7 @@ final class CollectingSink: RemoteRecordSink, @unchecked Sendable {
     private let lock = NSLock()
     private var _records: [RemoteRecord] = []
     private var _listenerRecords: [ListenerRecord] = []
+    private var _recordsSinceBatchEnded = 0
     let autoAcknowledge: Bool
 
     init(autoAcknowledge: Bool = true) {
@@ -16,8 +17,15 @@ final class CollectingSink: RemoteRecordSink, @unchecked Sendable {
     }
 
     func receive(_ record: RemoteRecord) {
-        lock.withLock { _records.append(record) }
+        lock.withLock {
+            _records.append(record)
+            _recordsSinceBatchEnded += 1
+        }
         if autoAcknowledge { record.acknowledgement.complete() }
+    }
+
+    func receiveBatchEnded() {
+        lock.withLock { _recordsSinceBatchEnded = 0 }
     }
 
     func write(_ record: ListenerRecord, client: RemoteClient?) {
@@ -25,6 +33,9 @@ final class CollectingSink: RemoteRecordSink, @unchecked Sendable {
     }
 
     var records: [RemoteRecord] { lock.withLock { _records } }
+    /// Records received and not yet followed by the end of their batch (the daemon's inbox wakes
+    /// its loop only then).
+    var recordsSinceBatchEnded: Int { lock.withLock { _recordsSinceBatchEnded } }
     /// The records' texts, in arrival order.
     var texts: [String] { records.map { String(buffer: $0.bytes) } }
     /// `type=DAEMON_ACCEPT addr=...` and so on, in the order the listener asked for them.

@@ -230,6 +230,74 @@ struct RemoteListenerTests {
         }
     }
 
+    /// Replies given together off the loop (what the daemon does after a write) leave in arrival
+    /// order, each sequence id once, for every connection in the batch, whatever order the batch
+    /// lists them in; the records they free are read on.
+    @Test func repliesGivenTogetherOffTheLoopLeaveInArrivalOrderForEachConnection() async throws {
+        try await withListener(sink: CollectingSink(autoAcknowledge: false), { $0.maximumPendingRecords = 40; $0.settings.maxPerAddress = 2 }) { _, port, sink in
+            let clients = try (0..<2).map { _ in try TestClient(port: port) }
+            for (number, client) in clients.enumerated() {
+                // 50 frames in one send: more than the listener takes before an answer.
+                var stream: [UInt8] = []
+                for sequence in 1...50 {
+                    let record = Array("type=USER msg=audit(1.000:\(sequence)): client=\(number)".utf8)
+                    stream += RemoteFrameHeader(type: .message, length: UInt16(record.count), sequenceID: UInt32(sequence)).bytes + record
+                }
+                try client.send(stream)
+            }
+            #expect(eventually { sink.records.count == 80 })
+            #expect(sink.records.count == 80, "40 unanswered per connection, then the listener stops reading")
+            #expect(eventually { sink.recordsSinceBatchEnded == 0 }, "every record is followed by the end of its batch")
+            // A batch from the test's thread, not the loop's: the two connections interleaved, each
+            // connection's records newest first.
+            var replies = RemoteReplies()
+            for record in sink.records.reversed() { replies.append(record.acknowledgement) }
+            replies.send()
+            #expect(replies.isEmpty)
+            #expect(eventually { sink.records.count == 100 })
+            #expect(eventually { sink.recordsSinceBatchEnded == 0 }, "frames freed by replies end a batch too")
+            let rest = sink.records[80...]
+            replies.append(rest.first!.acknowledgement, .diskLow)
+            for record in rest.dropFirst() { replies.append(record.acknowledgement) }
+            replies.send()
+            for (number, client) in clients.enumerated() {
+                let answered = try (1...50).map { _ in try client.receiveReply().header }
+                #expect(answered.map(\.sequenceID) == Array(1...50), "client \(number): each id once, in order")
+                #expect(answered.filter { $0.type != .ack }.count == (rest.first!.client.port == client.localPort ? 1 : 0))
+            }
+        }
+    }
+
+    /// Frames split across reads anywhere (audisp-remote sends a header and its record with two
+    /// writes; TCP may cut anywhere) are joined: every record whole, in order, answered in order,
+    /// while the sink still holds the records of earlier joined frames.
+    @Test func framesSplitAcrossReadsArriveWholeAndInOrder() async throws {
+        try await withListener(sink: CollectingSink(autoAcknowledge: false)) { _, port, sink in
+            let client = try TestClient(port: port)
+            let texts = (1...30).map { "type=USER msg=audit(1.000:\($0)): split=\(String(repeating: "x", count: $0 * 3))" }
+            var stream: [UInt8] = []
+            for (index, text) in texts.enumerated() {
+                stream += RemoteFrameHeader(type: .message, length: UInt16(text.utf8.count), sequenceID: UInt32(index + 1)).bytes + Array(text.utf8)
+            }
+            // Cuts at every size from 1 to 40 bytes, each piece its own read (TCP_NODELAY is the
+            // client's default here; the pause lets the listener read each before the next).
+            var offset = 0, size = 1
+            while offset < stream.count {
+                let end = min(offset + size, stream.count)
+                try client.send(Array(stream[offset..<end]))
+                offset = end
+                size = size % 40 + 1
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(eventually { sink.records.count == 30 })
+            #expect(sink.texts == texts)
+            var replies = RemoteReplies()
+            for record in sink.records { replies.append(record.acknowledgement) }
+            replies.send()
+            #expect(try (1...30).map { _ in try client.receiveReply().header.sequenceID } == Array(1...30))
+        }
+    }
+
     /// Frames already read wait while the sink is behind; each answer lets the next one out, with
     /// no new bytes from the client needed (a found bug: they waited for the next read).
     @Test func eachAnswerReleasesAFrameAlreadyRead() async throws {
