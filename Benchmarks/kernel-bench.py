@@ -807,6 +807,8 @@ def main():
                         help="niceness of the whole run, every reader and the workload alike (default -4, auditd's "
                         "shipped priority_boost, which it applies to itself): less noise from other load on a shared machine")
     parser.add_argument("--keep", action="store_true", help="keep each reader's log directory")
+    parser.add_argument("--rate-file", help="write swift-enriched's measured events/s here (make bench hands it to "
+                        "the exporter's case, which compares with it)")
     args = parser.parse_args()
     args.probe = args.probe or os.path.join(args.bin, "latency-probe")
 
@@ -923,6 +925,9 @@ def main():
         say("")
         say(format_table([rows[k] for k in throughput_keys], floor, auditd_enriched))
         if "swift-enriched" in rows:
+            if args.rate_file and rows["swift-enriched"].get("events_per_s"):
+                with open(args.rate_file, "w") as f:
+                    f.write(f"{rows['swift-enriched']['events_per_s']:.0f}\n")
             say("")
             say("swift-auditd ENRICHED against the throughput targets:")
             for line in verdict(rows["swift-enriched"], floor, auditd_enriched):
