@@ -175,9 +175,7 @@ struct CentralServerTests {
         // unanswered, so the send returns only as replies free it; they wait in the client's
         // socket (2,000 replies are 32 KB) until read below.
         for (client, records) in zip(clients, sent) {
-            try client.send(records.enumerated().flatMap { index, record in
-                RemoteFrameHeader(type: .message, length: UInt16(record.utf8.count), sequenceID: UInt32(index + 1)).bytes + Array(record.utf8)
-            })
+            try client.send(TestClient.frames(records))
         }
         for (number, client) in clients.enumerated() {
             for serial in 1...count {

@@ -238,12 +238,7 @@ struct RemoteListenerTests {
             let clients = try (0..<2).map { _ in try TestClient(port: port) }
             for (number, client) in clients.enumerated() {
                 // 50 frames in one send: more than the listener takes before an answer.
-                var stream: [UInt8] = []
-                for sequence in 1...50 {
-                    let record = Array("type=USER msg=audit(1.000:\(sequence)): client=\(number)".utf8)
-                    stream += RemoteFrameHeader(type: .message, length: UInt16(record.count), sequenceID: UInt32(sequence)).bytes + record
-                }
-                try client.send(stream)
+                try client.send(TestClient.frames((1...50).map { "type=USER msg=audit(1.000:\($0)): client=\(number)" }))
             }
             #expect(eventually { sink.records.count == 80 })
             #expect(sink.records.count == 80, "40 unanswered per connection, then the listener stops reading")
@@ -275,10 +270,7 @@ struct RemoteListenerTests {
         try await withListener(sink: CollectingSink(autoAcknowledge: false)) { _, port, sink in
             let client = try TestClient(port: port)
             let texts = (1...30).map { "type=USER msg=audit(1.000:\($0)): split=\(String(repeating: "x", count: $0 * 3))" }
-            var stream: [UInt8] = []
-            for (index, text) in texts.enumerated() {
-                stream += RemoteFrameHeader(type: .message, length: UInt16(text.utf8.count), sequenceID: UInt32(index + 1)).bytes + Array(text.utf8)
-            }
+            let stream = TestClient.frames(texts)
             // Cuts at every size from 1 to 40 bytes, each piece its own read (TCP_NODELAY is the
             // client's default here; the pause lets the listener read each before the next).
             var offset = 0, size = 1
@@ -303,12 +295,7 @@ struct RemoteListenerTests {
     @Test func eachAnswerReleasesAFrameAlreadyRead() async throws {
         try await withListener(sink: CollectingSink(autoAcknowledge: false), { $0.maximumPendingRecords = 2 }) { _, port, sink in
             let client = try TestClient(port: port)
-            var stream: [UInt8] = []
-            for sequence in 1...5 {
-                let record = Array("type=USER msg=audit(1.000:\(sequence)): r".utf8)
-                stream += RemoteFrameHeader(type: .message, length: UInt16(record.count), sequenceID: UInt32(sequence)).bytes + record
-            }
-            try client.send(stream)
+            try client.send(TestClient.frames((1...5).map { "type=USER msg=audit(1.000:\($0)): r" }))
             #expect(eventually { sink.records.count == 2 })
             sink.records[0].acknowledgement.complete()
             #expect(eventually { sink.records.count == 3 })

@@ -91,8 +91,18 @@ final class TestClient {
 
     /// A MESSAGE frame for `record`, as audisp-remote builds it.
     func sendRecord(_ record: String, sequenceID: UInt32) throws {
+        try send(Self.frame(record, sequenceID: sequenceID))
+    }
+
+    /// `record` in a MESSAGE frame, as audisp-remote builds it.
+    static func frame(_ record: String, sequenceID: UInt32) -> [UInt8] {
         let bytes = Array(record.utf8)
-        try send(RemoteFrameHeader(type: .message, length: UInt16(bytes.count), sequenceID: sequenceID).bytes + bytes)
+        return RemoteFrameHeader(type: .message, length: UInt16(bytes.count), sequenceID: sequenceID).bytes + bytes
+    }
+
+    /// `records` in MESSAGE frames one after the other, their sequence ids 1, 2, …: a pipelined stream.
+    static func frames(_ records: [String]) -> [UInt8] {
+        records.enumerated().flatMap { frame($0.element, sequenceID: UInt32($0.offset + 1)) }
     }
 
     /// Exactly `count` bytes, or fewer when the server closed the connection first.
