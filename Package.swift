@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "swift-auditd",
             dependencies: [
-                "AuditControl", "AuditDaemon", "AuditEvents", "AuditFollow",
+                "AuditControl", "AuditDaemon", "AuditEvents", "AuditFollow", "AuditSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

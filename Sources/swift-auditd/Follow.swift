@@ -3,6 +3,7 @@ import AuditControl
 import AuditDaemon
 import AuditEvents
 import AuditFollow
+import AuditSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +16,9 @@ struct Follow: ParsableCommand {
             audit(SEC.MS:SERIAL) stamp (an event ends on its last record, as auditd's tools decide, or \
             end_of_event_timeout seconds after its last record), and prints the events that match \
             every filter given. Without --no-follow it then follows FILE as the daemon writes it, \
-            across rotations, until interrupted. FILE is log_file from auditd.conf unless given.
+            across rotations, until interrupted. Without FILE or -c it reads the log of the \
+            swift-auditd that is running (named in its state report in --run-directory), else \
+            log_file from auditd.conf.
 
             --format lines prints each event's lines as logged; interpreted prints what \
             'ausearch -i' prints for them, byte for byte; json prints one JSON object per event \
@@ -23,7 +26,8 @@ struct Follow: ParsableCommand {
             error and skipped.
             """)
 
-    @Argument(help: ArgumentHelp("The log to read (default: log_file from auditd.conf).", valueName: "file"))
+    @Argument(help: ArgumentHelp("The log to read (default: the running swift-auditd's, else log_file from auditd.conf).",
+                                 valueName: "file"))
     var file: String?
 
     @Flag(name: .customLong("no-follow"), help: "Read the files to their end and exit.")
@@ -43,8 +47,11 @@ struct Follow: ParsableCommand {
     @Option(help: ArgumentHelp("lines, interpreted or json.", valueName: "format"))
     var format: String = "lines"
 
-    @Option(name: .customShort("c"), help: ArgumentHelp("Directory holding auditd.conf.", valueName: "dir"))
-    var configurationDirectory: String = "/etc/audit"
+    @Option(name: .customShort("c"), help: ArgumentHelp("Directory holding auditd.conf (default /etc/audit).", valueName: "dir"))
+    var configurationDirectory: String?
+
+    @Option(help: ArgumentHelp("Directory where a running swift-auditd keeps its PID file and state report.", valueName: "dir"))
+    var runDirectory: String = RunDirectory.defaultPath
 
     func run() throws {
         try reporting {
@@ -65,6 +72,12 @@ struct Follow: ParsableCommand {
                 filter.since = second
             }
             var path = file
+            if path == nil, configurationDirectory == nil, let running = RunningDaemon.find(in: RunDirectory(runDirectory)) {
+                // `make run`'s daemon, or one started with another -c: its log is the one being written.
+                StandardError.write("swift-auditd follow: reading \(running.logFile), the log of the running swift-auditd (pid \(running.pid))\n")
+                path = running.logFile
+            }
+            let configurationDirectory = configurationDirectory ?? "/etc/audit"
             var timeout = 2
             do {
                 let loaded = try AuditdConfiguration.read(directory: configurationDirectory)
@@ -98,4 +111,15 @@ struct Follow: ParsableCommand {
 /// Type names for the command line.
 enum MessageTypeNames {
     static func number(named name: String) -> Int32? { MessageTypeLookup.number(named: name) }
+}
+
+/// The swift-auditd whose PID file and state report are in a run directory, if it is running.
+enum RunningDaemon {
+    static func find(in directory: RunDirectory) -> (pid: Int32, logFile: String)? {
+        guard let pid = directory.pidInPIDFile(), let state = directory.readState(), state.pid == pid,
+              !state.logFile.isEmpty,
+              // A PID file a killed daemon left may name another process by now.
+              ProcFile.firstLine("/proc/\(pid)/comm") == "swift-auditd" else { return nil }
+        return (pid, state.logFile)
+    }
 }

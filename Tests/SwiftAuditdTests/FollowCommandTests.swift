@@ -66,6 +66,35 @@ struct FollowCommandTests {
         #expect(result.errors.contains("cannot read \(directory.appending("audit.log.1")): Permission denied"), "\(result.errors)")
     }
 
+    /// `sudo make run` then `swift-auditd follow`: with no FILE and no -c, the running daemon's log
+    /// (from its state report), not the log_file of /etc/audit/auditd.conf; with -c, auditd.conf's.
+    @Test func withoutAFileItReadsTheRunningDaemonsLog() throws {
+        try Requirement.check(Requirement.daemonBinary(builtDaemonPath()))
+        let daemon = try DaemonProcess.spawned()
+        try #require(daemon.waitUntilRegistered(), "diagnostics: \(daemon.diagnostics)")
+        try daemon.kernel.emit(.syscall, "audit(1700000001.000:7): arch=c000003e syscall=110 key=\"follow-default\"")
+        try daemon.kernel.emit(.endOfEvent, "audit(1700000001.000:7): ")
+        #expect(daemon.waitForLine { $0.contains("follow-default") } != nil)
+
+        let found = try follow(["--no-follow", "--key", "follow-default", "--run-directory", daemon.runDirectory])
+        #expect(found.status == 0, "\(found.errors)")
+        #expect(found.errors.contains("reading \(daemon.logPath), the log of the running swift-auditd (pid \(daemon.pid))"),
+                "\(found.errors)")
+        #expect(found.output.contains("msg=audit(1700000001.000:7)"), "\(found.output)")
+
+        // -c names the configuration to use: its log_file, whatever runs.
+        let other = try TemporaryDirectory("swift-auditd-follow-conf")
+        defer { other.remove() }
+        try other.write("log_file = \(other.appending("audit.log"))\n", to: "auditd.conf")
+        try other.write("", to: "audit.log")
+        let configured = try follow(["--no-follow", "-c", other.path, "--run-directory", daemon.runDirectory])
+        #expect(configured.status == 0, "\(configured.errors)")
+        #expect(configured.output.isEmpty && !configured.errors.contains("running swift-auditd"), "\(configured.errors)")
+
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
+
     @Test func aBadFormatOrTypeIsRefusedWithStatusTwo() throws {
         try Requirement.check(Requirement.daemonBinary(builtDaemonPath()))
         let format = try follow(["--no-follow", "--format", "xml", "/dev/null"])
