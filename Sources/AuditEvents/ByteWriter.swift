@@ -6,50 +6,54 @@ import Glibc
 /// dozens of times per record, and an array's uniqueness and capacity checks on each append cost
 /// more than the bytes themselves. Owned by one formatter; freed with it.
 public final class ByteWriter {
-    public private(set) var base: UnsafeMutablePointer<UInt8>
-    public private(set) var count = 0
-    private var capacity: Int
+    /// Stored under other names so that the appends below can be inlined into the formatters of
+    /// other modules, which call them per field.
+    @usableFromInline var storage: UnsafeMutablePointer<UInt8>
+    @usableFromInline var used = 0
+    public var base: UnsafeMutablePointer<UInt8> { storage }
+    public var count: Int { used }
+    @usableFromInline var capacity: Int
 
     public init(capacity: Int = 1 << 16) {
         self.capacity = capacity
-        base = .allocate(capacity: capacity)
+        storage = .allocate(capacity: capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit { storage.deallocate() }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(to: count + extra) }
+        if used + extra > capacity { grow(to: used + extra) }
     }
 
-    private func grow(to needed: Int) {
+    @usableFromInline func grow(to needed: Int) {
         var size = capacity * 2
         while size < needed { size *= 2 }
         let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
-        bigger.update(from: base, count: count)
-        base.deallocate()
-        base = bigger
+        bigger.update(from: storage, count: used)
+        storage.deallocate()
+        storage = bigger
         capacity = size
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append(_ byte: UInt8) {
-        if count == capacity { grow(to: count + 1) }
-        base[count] = byte
-        count += 1
+        if used == capacity { grow(to: used + 1) }
+        storage[used] = byte
+        used += 1
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append(_ bytes: UnsafeRawPointer, count length: Int) {
         reserve(length)
-        (base + count).update(from: bytes.assumingMemoryBound(to: UInt8.self), count: length)
-        count += length
+        (storage + used).update(from: bytes.assumingMemoryBound(to: UInt8.self), count: length)
+        used += length
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append(_ text: StaticString) { append(text.utf8Start, count: text.utf8CodeUnitCount) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         if let start = bytes.baseAddress { append(start, count: bytes.count) }
     }
@@ -60,10 +64,10 @@ public final class ByteWriter {
     @inline(__always)
     public func append(cString text: UnsafePointer<CChar>) { append(text, count: strlen(text)) }
 
-    public func removeAll() { count = 0 }
+    public func removeAll() { used = 0 }
 
     /// Drops everything from `start` on.
-    public func truncate(to start: Int) { count = start }
+    public func truncate(to start: Int) { used = start }
 
     /// The bytes from `start` to the end.
     public func bytes(from start: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base + start, count: count - start) }

@@ -163,15 +163,24 @@ struct FieldTypeCache {
     private var entries = [Entry](repeating: Entry(), count: 1024)
 
     @inline(__always)
-    mutating func type(_ recordType: Int32, _ name: UnsafePointer<CChar>, compute: () -> Int32) -> Int32 {
-        var head: UInt64 = 0, tail: UInt64 = 0
-        var length = 0
-        while name[length] != 0 {
-            guard length < 16 else { return compute() }
-            let byte = UInt64(UInt8(bitPattern: name[length]))
-            if length < 8 { head |= byte << (8 * UInt64(length)) } else { tail |= byte << (8 * UInt64(length - 8)) }
-            length += 1
+    mutating func type(_ recordType: Int32, _ name: UnsafeRawBufferPointer, compute: () -> Int32) -> Int32 {
+        let length = name.count
+        guard length <= 16 else { return compute() }
+        // Loaded, not copied into a pair of words: a copy of a few bytes then read back as a word
+        // stalls on the store.
+        @inline(__always)
+        func word(_ offset: Int, _ count: Int) -> UInt64 {
+            if count >= 8 { return UInt64(littleEndian: name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            var word: UInt64 = 0
+            var index = 0
+            while index < count {
+                word |= UInt64(name[offset + index]) << (8 * UInt64(index))
+                index += 1
+            }
+            return word
         }
+        let head = word(0, min(length, 8))
+        let tail = length > 8 ? word(8, length - 8) : 0
         let mixed = (head &* 0x9E37_79B9_7F4A_7C15) ^ (tail &* 0xC2B2_AE3D_27D4_EB4F) ^ (UInt64(UInt32(bitPattern: recordType)) &* 0x1656_67B1_9E37_79F9)
         let slot = Int(truncatingIfNeeded: mixed >> 54)
         let entry = entries[slot]

@@ -30,11 +30,13 @@ public struct InterpretedEventFormatter {
     private var cachedSecond: Int64 = .min
     private var cachedTime: [UInt8] = []
     private var cache = InterpretationCache(capacity: 1 << 14)
-    private var keyWriter = ByteWriter(capacity: 1 << 14)
+    private let keyWriter = ByteWriter(capacity: 1 << 14)
     private var writer = ByteWriter()
     private var fieldTypes = FieldTypeCache()
     /// The current record's ENRICHED part, names lower-cased, and where each name and value is.
-    private var enrichment: [UInt8] = []
+    private let enrichment = ByteWriter(capacity: 1 << 12)
+    /// `enrichment.base` once it is loaded: read per field without touching the class.
+    private var enrichmentBytes: UnsafeMutablePointer<UInt8>?
     private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
     private var currentInterp: UnsafeMutablePointer<CChar>?
     private var memo = InterpretedRecordMemo()
@@ -114,43 +116,55 @@ public struct InterpretedEventFormatter {
         if work.count < total + 2 { work = [CChar](repeating: 0, count: total + 2) }
         work.withUnsafeMutableBufferPointer { buffer in
             event.bytes.withUnsafeBufferPointer { bytes in
-                let base = buffer.baseAddress!
-                UnsafeMutableRawPointer(base).copyMemory(from: bytes.baseAddress! + record.line.lowerBound, byteCount: total)
+                let base = UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                base.update(from: bytes.baseAddress! + record.line.lowerBound, count: total)
                 base[total] = 0
                 base[messageLength] = 0
-                let interp: UnsafeMutablePointer<CChar>? = record.enrichment != nil ? base + messageLength + 1 : nil
-                formatMessage(base, interp: interp, type: record.type, event: event, into: output)
+                // The walk reads C strings: each part ends at its first NUL. Found once here, the
+                // lengths let the walk below search and copy without measuring again.
+                let length = memchr(base, 0, messageLength).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? messageLength
+                var interp: (start: UnsafeMutablePointer<UInt8>, length: Int)?
+                if record.enrichment != nil {
+                    let start = base + messageLength + 1
+                    let available = total - messageLength - 1
+                    interp = (start, memchr(start, 0, available).map { start.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? available)
+                }
+                formatMessage(base, length: length, interp: interp, type: record.type, event: event, into: output)
             }
         }
     }
 
+    /// The walk, on the record's bytes copied into `scratch` (`message[length]` is NUL and no byte
+    /// before it is). It writes NULs where ausearch's walk does, so that the name and value handed
+    /// to libauparse are C strings, but finds and copies everything by the lengths it knows.
     private mutating func formatMessage(
-        _ message: UnsafeMutablePointer<CChar>, interp: UnsafeMutablePointer<CChar>?, type: Int32,
-        event: AuditEvent, into output: ByteWriter
+        _ message: UnsafeMutablePointer<UInt8>, length end: Int, interp: (start: UnsafeMutablePointer<UInt8>, length: Int)?,
+        type: Int32, event: AuditEvent, into output: ByteWriter
     ) {
         // ausearch reads a0 and a1 off the SYSCALL record before it prints anything (parse_syscall).
-        if type == Self.syscallType { (a0, a1) = Self.firstArguments(message) }
-        var str: UnsafeMutablePointer<CChar>? = message
-        if event.node != nil, let space = strchr(message, 0x20) { str = space + 1 }
-        guard var ptr = strchr(str!, Int32(UInt8(ascii: "("))) else {
+        if type == Self.syscallType { (a0, a1) = Self.firstArguments(Self.mutableCString(message)) }
+        var start = message
+        let limit = message + end
+        if event.node != nil, let space = Self.find(0x20, from: message, to: limit) { start = space + 1 }
+        guard let open = Self.find(UInt8(ascii: "("), from: start, to: limit) else {
             writeError("can't find time stamp\n")
             return
         }
-        ptr.pointee = 0
-        ptr += 1
+        open.pointee = 0
         if type >= 0, let name = CAudit_message_type_name(type) {
             if let node = event.node { output.append("node="); output.append(node); output.append(0x20) }
             output.append("type=")
-            appendCString(name, to: output)
+            output.append(cString: name)
             output.append(" msg=audit(")
         } else {
             if let node = event.node { output.append("node="); output.append(node); output.append(0x20) }
-            appendCString(str!, to: output)
+            output.append(start, count: start.distance(to: open))
             output.append(UInt8(ascii: "("))
         }
-        guard let close = strchr(ptr, Int32(UInt8(ascii: ")"))) else { return }
+        guard let close = Self.find(UInt8(ascii: ")"), from: open + 1, to: limit) else { return }
         close.pointee = 0
-        str = close + 1
+        // ausearch's `str`: where the rest of the line starts, nil once its walk has lost it.
+        var str: UnsafeMutablePointer<UInt8>? = close + 1
         let timeStart = output.count
         output.append(timeText.bytes(from: 0).baseAddress!, count: timeText.count)
         printedTime = timeStart..<output.count
@@ -162,8 +176,8 @@ public struct InterpretedEventFormatter {
         var comma = false
         // ausearch's `ptr` after the loop is NULL only when no `=` was left to find.
         var noFieldLeft = false
-        while let current = str, current.pointee != 0 {
-            guard let equals = strchr(current, Int32(UInt8(ascii: "="))) else {
+        while let current = str, current < limit {
+            guard let equals = Self.find(UInt8(ascii: "="), from: current, to: limit) else {
                 noFieldLeft = true
                 break
             }
@@ -173,62 +187,64 @@ public struct InterpretedEventFormatter {
             while name.pointee != 0x20 && name > current { name -= 1 }
             equals.pointee = 0
             let value = equals + 1
-            appendCString(current, to: output)
+            output.append(current, count: current.distance(to: equals))
             output.append(UInt8(ascii: "="))
-            if Self.isName(name, "msg") {
+            if Self.isName(name, equals, "msg") {
                 str = value
                 continue
             }
-            if name.pointee == CChar(UInt8(ascii: "'")) { name += 1 }
-            if value.pointee == CChar(UInt8(ascii: "'")) || value.pointee == CChar(UInt8(ascii: "\"")) {
-                str = strchr(value + 1, Int32(value.pointee))
+            if name.pointee == UInt8(ascii: "'") { name += 1 }
+            // Where the value's C string ends: a NUL written below, or the line's end.
+            var valueEnd = limit
+            if value.pointee == UInt8(ascii: "'") || value.pointee == UInt8(ascii: "\"") {
+                str = Self.find(value.pointee, from: value + 1, to: limit)
                 if let end = str {
                     str = end + 1
-                    if str!.pointee != 0 { str!.pointee = 0; str = str! + 1 }
+                    if str! < limit { str!.pointee = 0; valueEnd = str!; str = str! + 1 }
                 }
             } else {
                 // ausearch looks for the comma in the whole rest of the line, then for the space,
                 // and cuts at the comma only when it comes first: looking for a comma only up to
                 // the space decides the same and keeps the walk linear in the line's length.
-                let space = strchr(value, 0x20)
-                if let space {
-                    str = memchr(value, Int32(UInt8(ascii: ",")), value.distance(to: space))?.assumingMemoryBound(to: CChar.self)
-                } else {
-                    str = strchr(value, Int32(UInt8(ascii: ",")))
-                }
+                let space = Self.find(0x20, from: value, to: limit)
+                str = Self.find(UInt8(ascii: ","), from: value, to: space ?? limit)
                 if let commaAt = str, let space {
-                    if auparseLock.withLock({ _ in CAuparse_field_type(type, name, space) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
-                        str = space
+                    if auparseLock.withLock({ _ in CAuparse_field_type(type, Self.cString(name), Self.cString(space)) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         space.pointee = 0
+                        valueEnd = space
                         str = space + 1
                     } else {
                         commaAt.pointee = 0
+                        valueEnd = commaAt
                         str = commaAt + 1
                         comma = true
                     }
                 } else if let commaAt = str, space == nil {
-                    if auparseLock.withLock({ _ in CAuparse_field_type(type, name, value) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
+                    if auparseLock.withLock({ _ in CAuparse_field_type(type, Self.cString(name), Self.cString(value)) }) == Int32(AUPARSE_TYPE_MAC_LABEL.rawValue) {
                         str = nil
                     } else {
                         commaAt.pointee = 0
+                        valueEnd = commaAt
                         str = commaAt + 1
                         comma = true
                     }
                 } else if let space {
                     space.pointee = 0
+                    valueEnd = space
                     str = space + 1
                 }
             }
-            interpret(name: name, value: value, comma: comma, recordType: type, machine: &machine, syscall: &syscall, into: output)
+            interpret(name: name, nameEnd: equals, value: value, valueEnd: valueEnd, comma: comma, recordType: type,
+                      machine: &machine, syscall: &syscall, into: output)
         }
         loadEnrichment(nil)
         // safe_print_string(str, 1) ends with its own newline (puts), then comes printf("\n").
         if !found && noFieldLeft, let rest = str {
-            appendSafe(rest, to: output)
+            appendSafe(rest, to: limit, into: output)
             output.append(0x0A)
         } else if comma {
             if let rest = str {
-                appendSafe(rest, to: output)
+                appendSafe(rest, to: limit, into: output)
                 output.append(0x0A)
             } else {
                 output.append("(null)")
@@ -237,37 +253,39 @@ public struct InterpretedEventFormatter {
         output.append(0x0A)
     }
 
+    /// One field: `name..<nameEnd` and `value..<valueEnd`, each followed by a NUL.
     private mutating func interpret(
-        name start: UnsafeMutablePointer<CChar>, value: UnsafeMutablePointer<CChar>, comma: Bool, recordType: Int32,
+        name start: UnsafeMutablePointer<UInt8>, nameEnd: UnsafeMutablePointer<UInt8>,
+        value: UnsafeMutablePointer<UInt8>, valueEnd end: UnsafeMutablePointer<UInt8>, comma: Bool, recordType: Int32,
         machine: inout Int32, syscall: inout Int32, into output: ByteWriter
     ) {
         var name = start
-        while name.pointee == 0x20 || name.pointee == CChar(UInt8(ascii: "(")) { name += 1 }
-        if Self.isName(name, "acct") {
-            let length = strlen(value)
-            if length > 0 && value[length - 1] == CChar(UInt8(ascii: ":")) { value[length - 1] = 0 }
+        while name.pointee == 0x20 || name.pointee == UInt8(ascii: "(") { name += 1 }
+        var valueEnd = end
+        if Self.isName(name, nameEnd, "acct") {
+            if valueEnd > value && (valueEnd - 1).pointee == UInt8(ascii: ":") { valueEnd -= 1; valueEnd.pointee = 0 }
         }
-        let type = fieldType(recordType, name, value)
+        let type = fieldType(recordType, name, nameEnd, value)
         var data = CAuparse_idata()
         if recordType == Self.syscallType || recordType == Self.seccompType {
             if machine == -1 {
                 if detectedMachine == nil { detectedMachine = CAudit_detect_machine() }
                 machine = detectedMachine!
             }
-            if Self.isName(name, "arch") {
+            if Self.isName(name, nameEnd, "arch") {
                 errno = 0
-                let arch = strtoul(value, nil, 16)
+                let arch = strtoul(Self.cString(value), nil, 16)
                 if errno != 0 {
-                    output.append("arch conversion error("); appendCString(value, to: output); output.append(") ")
+                    output.append("arch conversion error("); output.append(value, count: value.distance(to: valueEnd)); output.append(") ")
                     return
                 }
                 machine = CAudit_machine_of_arch(UInt32(truncatingIfNeeded: arch))
             }
-            if syscall < 0 && Self.isName(name, "syscall") {
+            if syscall < 0 && Self.isName(name, nameEnd, "syscall") {
                 errno = 0
-                let number = strtoul(value, nil, 10)
+                let number = strtoul(Self.cString(value), nil, 10)
                 if errno != 0 {
-                    output.append("syscall conversion error("); appendCString(value, to: output); output.append(") ")
+                    output.append("syscall conversion error("); output.append(value, count: value.distance(to: valueEnd)); output.append(") ")
                     return
                 }
                 syscall = Int32(truncatingIfNeeded: number)
@@ -277,19 +295,20 @@ public struct InterpretedEventFormatter {
             data.syscall = 0
         }
         if type == Int32(AUPARSE_TYPE_UNCLASSIFIED.rawValue) {
-            appendCString(value, to: output)
+            output.append(value, count: value.distance(to: valueEnd))
             output.append(comma ? UInt8(ascii: ",") : 0x20)
             return
         }
         data.machine = UInt32(bitPattern: machine)
         data.a0 = a0
         data.a1 = a1
-        data.name = UnsafePointer(name)
-        data.val = UnsafePointer(value)
+        data.name = Self.cString(name)
+        data.val = Self.cString(value)
         data.cwd = nil
         let start = output.count
-        appendInterpretation(type: type, data: &data, into: output)
-        if Self.isName(name, "key") {
+        appendInterpretation(type: type, data: &data, name: UnsafeRawBufferPointer(start: name, count: name.distance(to: nameEnd)),
+                             value: UnsafeRawBufferPointer(start: value, count: value.distance(to: valueEnd)), into: output)
+        if Self.isName(name, nameEnd, "key") {
             // ausearch prints each key of a multi-key rule (joined by 0x01) as a field of its own.
             let written = output.bytes(from: start)
             if written.contains(0x01) {
@@ -308,31 +327,37 @@ public struct InterpretedEventFormatter {
 
     /// `auparse_interp_adjust_type`, remembered per record type and field name where the value
     /// does not matter to it (everywhere but `acct` and TRUSTED_APP records).
-    private mutating func fieldType(_ recordType: Int32, _ name: UnsafeMutablePointer<CChar>, _ value: UnsafeMutablePointer<CChar>) -> Int32 {
-        if recordType == Self.trustedAppType || Self.isName(name, "acct") {
-            return auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) }
+    private mutating func fieldType(
+        _ recordType: Int32, _ name: UnsafeMutablePointer<UInt8>, _ nameEnd: UnsafeMutablePointer<UInt8>, _ value: UnsafeMutablePointer<UInt8>
+    ) -> Int32 {
+        if recordType == Self.trustedAppType || Self.isName(name, nameEnd, "acct") {
+            return auparseLock.withLock { _ in CAuparse_field_type(recordType, Self.cString(name), Self.cString(value)) }
         }
-        return fieldTypes.type(recordType, name) { auparseLock.withLock { _ in CAuparse_field_type(recordType, name, value) } }
+        return fieldTypes.type(recordType, UnsafeRawBufferPointer(start: name, count: name.distance(to: nameEnd))) {
+            auparseLock.withLock { _ in CAuparse_field_type(recordType, Self.cString(name), Self.cString(value)) }
+        }
     }
 
     /// Appends what `auparse_do_interpretation` returns for the field, from the cache when the
     /// same interpretation was made before. Its result depends on the field's ENRICHED name when
     /// the record has one (and it is not `unknown-…`), else on the type, name and value, the
     /// machine and system call, and for a0–a3 on the system call's first two arguments.
-    private mutating func appendInterpretation(type: Int32, data: inout CAuparse_idata, into output: ByteWriter) {
+    private mutating func appendInterpretation(
+        type: Int32, data: inout CAuparse_idata, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into output: ByteWriter
+    ) {
         let key = keyWriter
         key.removeAll()
-        let enriched = enrichedNames.isEmpty ? nil : enrichedValue(for: data.name!)
+        let enriched = enrichedNames.isEmpty ? nil : enrichedValue(for: name)
         var fixed = (kind: UInt32(3), type: type, machine: data.machine, syscall: data.syscall, a0: UInt64(0), a1: UInt64(0))
         let known = enriched.map { range in
-            enrichment.withUnsafeBufferPointer { range.count < 8 || memcmp($0.baseAddress! + range.lowerBound, "unknown-", 8) != 0 }
+            range.count < 8 || memcmp(enrichmentBytes! + range.lowerBound, "unknown-", 8) != 0
         } ?? false
         if let enriched, known {
             fixed.kind = 2
             fixed.machine = 0
             fixed.syscall = 0
             withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
-            enrichment.withUnsafeBufferPointer { key.append(UnsafeBufferPointer(rebasing: $0[enriched])) }
+            key.append(enrichmentBytes! + enriched.lowerBound, count: enriched.count)
         } else {
             if type >= Int32(AUPARSE_TYPE_A0.rawValue) && type <= Int32(AUPARSE_TYPE_A3.rawValue) {
                 fixed.a0 = data.a0
@@ -340,9 +365,9 @@ public struct InterpretedEventFormatter {
                 readArguments = true
             }
             withUnsafeBytes(of: &fixed) { key.append($0.baseAddress!, count: $0.count) }
-            key.append(cString: data.name!)
+            key.append(name.baseAddress!, count: name.count)
             key.append(0)
-            key.append(cString: data.val!)
+            key.append(value.baseAddress!, count: value.count)
         }
         let keyBytes = key.bytes(from: 0)
         let hash = InterpretationCache.hash(keyBytes)
@@ -369,44 +394,70 @@ public struct InterpretedEventFormatter {
 
     /// The value the record's ENRICHED part gives for `name`, as libauparse's interpretation list
     /// holds it (`load_interpretation_list`: split on spaces, names lower-cased, the first match
-    /// wins; a SOCKADDR's `SADDR={ … }` whole).
-    private mutating func enrichedValue(for name: UnsafePointer<CChar>) -> Range<Int>? {
-        let length = strlen(name)
-        let first = UInt8(bitPattern: name[0])
-        return enrichment.withUnsafeBufferPointer { bytes -> Range<Int>? in
-            for entry in enrichedNames where entry.name.count == length && bytes[entry.name.lowerBound] == first {
-                if memcmp(bytes.baseAddress! + entry.name.lowerBound, name, length) == 0 { return entry.value }
-            }
-            return nil
+    /// wins; a SOCKADDR's `SADDR={ … }` whole). Mutating though it changes nothing: a
+    /// non-mutating method is handed a copy of the formatter, its references retained and released.
+    private mutating func enrichedValue(for name: UnsafeRawBufferPointer) -> Range<Int>? {
+        let length = name.count
+        // An empty name is not looked up: the C string's NUL never matches an entry's first byte.
+        guard length > 0 else { return nil }
+        let first = name[0]
+        guard let bytes = enrichmentBytes else { return nil }
+        for entry in enrichedNames where entry.name.count == length && bytes[entry.name.lowerBound] == first {
+            if memcmp(bytes + entry.name.lowerBound, name.baseAddress!, length) == 0 { return entry.value }
         }
+        return nil
     }
 
     /// Reads the record's ENRICHED part into `enrichment` / `enrichedNames` (names lower-cased).
-    private mutating func loadEnrichment(_ interp: UnsafeMutablePointer<CChar>?) {
-        enrichment.removeAll(keepingCapacity: true)
+    private mutating func loadEnrichment(_ interp: (start: UnsafeMutablePointer<UInt8>, length: Int)?) {
+        enrichment.removeAll()
         enrichedNames.removeAll(keepingCapacity: true)
-        currentInterp = interp
-        guard let interp else { return }
-        let length = strlen(interp)
-        interp.withMemoryRebound(to: UInt8.self, capacity: length) { enrichment.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
-        if enrichment.starts(with: "SADDR=".utf8) {
-            if let brace = enrichment.firstIndex(of: UInt8(ascii: "{")), enrichment[brace...].contains(UInt8(ascii: "}")) {
-                enrichment.append(contentsOf: "saddr".utf8)
-                enrichedNames.append((enrichment.count - 5..<enrichment.count, brace..<length))
+        currentInterp = interp.map { Self.mutableCString($0.start) }
+        enrichmentBytes = nil
+        guard let (start, length) = interp else { return }
+        enrichment.append(start, count: length)
+        enrichment.reserve(5)  // "saddr", below: `base` stays where it is
+        let bytes = enrichment.base
+        enrichmentBytes = bytes
+        if length >= 6 && memcmp(bytes, "SADDR=", 6) == 0 {
+            if let brace = memchr(bytes, Int32(UInt8(ascii: "{")), length).map({ bytes.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }),
+               memchr(bytes + brace, Int32(UInt8(ascii: "}")), length - brace) != nil {
+                enrichment.append("saddr")
+                enrichedNames.append((length..<length + 5, brace..<length))
             }
             return
         }
         var index = 0
         while index < length {
-            while index < length && enrichment[index] == 0x20 { index += 1 }
+            while index < length && bytes[index] == 0x20 { index += 1 }
             let tokenStart = index
-            while index < length && enrichment[index] != 0x20 { index += 1 }
-            guard tokenStart < index, let equals = enrichment[tokenStart..<index].firstIndex(of: UInt8(ascii: "=")) else { continue }
-            for position in tokenStart..<equals where enrichment[position] >= 0x41 && enrichment[position] <= 0x5A {
-                enrichment[position] += 0x20
+            while index < length && bytes[index] != 0x20 { index += 1 }
+            guard tokenStart < index,
+                  let equals = memchr(bytes + tokenStart, Int32(UInt8(ascii: "=")), index - tokenStart)
+                    .map({ bytes.distance(to: $0.assumingMemoryBound(to: UInt8.self)) })
+            else { continue }
+            for position in tokenStart..<equals where bytes[position] >= 0x41 && bytes[position] <= 0x5A {
+                bytes[position] += 0x20
             }
             enrichedNames.append((tokenStart..<equals, (equals + 1)..<index))
         }
+    }
+
+    /// The first `byte` in `start..<end`.
+    @inline(__always)
+    static func find(_ byte: UInt8, from start: UnsafeMutablePointer<UInt8>, to end: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8>? {
+        guard start < end else { return nil }
+        return memchr(start, Int32(byte), start.distance(to: end))?.assumingMemoryBound(to: UInt8.self)
+    }
+
+    @inline(__always)
+    static func cString(_ bytes: UnsafeMutablePointer<UInt8>) -> UnsafePointer<CChar> {
+        UnsafePointer(UnsafeMutableRawPointer(bytes).assumingMemoryBound(to: CChar.self))
+    }
+
+    @inline(__always)
+    static func mutableCString(_ bytes: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<CChar> {
+        UnsafeMutableRawPointer(bytes).assumingMemoryBound(to: CChar.self)
     }
 
     /// `parse_syscall`'s a0 and a1 (hex), which ausearch keeps on the SYSCALL record: searched
@@ -463,26 +514,22 @@ public struct InterpretedEventFormatter {
         }
     }
 
-    /// Whether the C string `name` is `literal`: `strcmp` without a call, most names differing
+    /// Whether the name `name..<end` is `literal`: `strcmp` without a call, most names differing
     /// in their first byte.
     @inline(__always)
-    static func isName(_ name: UnsafePointer<CChar>, _ literal: StaticString) -> Bool {
+    static func isName(_ name: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>, _ literal: StaticString) -> Bool {
+        guard name.distance(to: end) == literal.utf8CodeUnitCount else { return false }
         let bytes = literal.utf8Start
-        for index in 0..<literal.utf8CodeUnitCount where UInt8(bitPattern: name[index]) != bytes[index] { return false }
-        return name[literal.utf8CodeUnitCount] == 0
-    }
-
-    @inline(__always)
-    private func appendCString(_ text: UnsafePointer<CChar>, to output: ByteWriter) {
-        output.append(cString: text)
+        for index in 0..<literal.utf8CodeUnitCount where name[index] != bytes[index] { return false }
+        return true
     }
 
     /// ausearch's `safe_print_string` in its default (tty) escape mode: a control character
     /// (below 32) as a backslash and three octal digits, everything else as is.
-    private func appendSafe(_ text: UnsafePointer<CChar>, to output: ByteWriter) {
-        var index = 0
-        while text[index] != 0 {
-            let byte = UInt8(bitPattern: text[index])
+    private func appendSafe(_ start: UnsafePointer<UInt8>, to end: UnsafePointer<UInt8>, into output: ByteWriter) {
+        var text = start
+        while text < end {
+            let byte = text.pointee
             if byte < 32 {
                 output.append(UInt8(ascii: "\\"))
                 output.append(UInt8(ascii: "0") + (byte >> 6))
@@ -491,7 +538,7 @@ public struct InterpretedEventFormatter {
             } else {
                 output.append(byte)
             }
-            index += 1
+            text += 1
         }
     }
 
