@@ -337,8 +337,12 @@ public final class DurableQueue: @unchecked Sendable {
                 recoveryNotes.append("\(headPath): unreadable ('\(text.prefix(40))'); starting from the oldest segment")
             }
         }
-        var earlier = 0
-        try forEachSegmentName { if $0.hasSuffix(Self.earlierSegmentSuffix) { earlier += 1 } }
+        var earlier = 0, earlierLastID: UInt64 = 0
+        try forEachSegmentName { name in
+            guard name.hasSuffix(Self.earlierSegmentSuffix) else { return }
+            earlier += 1
+            earlierLastID = max(earlierLastID, UInt64(name.dropLast(Self.earlierSegmentSuffix.count)) ?? 0)
+        }
         if earlier > 0 {
             recoveryNotes.append("\(segmentsDirectory): \(earlier) .seg files of an earlier version of the plugin (event lines, not LogRecords) are left there and not sent")
         }
@@ -369,7 +373,12 @@ public final class DurableQueue: @unchecked Sendable {
         if let last = live.last {
             try startSegment(last)
         } else {
-            try startSegment(max(head.segment, 1))
+            // No segment to go on with: a new one past every number the head or an earlier
+            // version used, and the head moved to its start at once. (Reusing the head's number
+            // would let its old offset skip the new segment's first events at the next start.)
+            let fresh = max(head.segment, earlierLastID) + 1
+            try startSegment(fresh)
+            try QueueFile.replace(headPath, with: Array("\(fresh) 0\n".utf8), directory: directory)
         }
     }
 

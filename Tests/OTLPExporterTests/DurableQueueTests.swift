@@ -139,6 +139,26 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: earlier))
     }
 
+    /// An earlier version's head names a place in its own segments: events queued after the
+    /// upgrade must all come back after a crash before the first commit (a found bug: the new
+    /// segment took the head's number, and the old offset skipped its first events).
+    @Test func anEarlierVersionsHeadDoesNotSkipEventsQueuedAfterTheUpgrade() throws {
+        let directory = try TemporaryDirectory("otlp-queue")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.appending("segments"), withIntermediateDirectories: true)
+        _ = try directory.write(String(repeating: "old event line\n", count: 40), to: "segments/00000000000000000003.seg")
+        _ = try directory.write("3 200\n", to: "head")
+        do {
+            let queue = try DurableQueue(directory: directory.path, maxBytes: 1 << 20, fullAction: .block)
+            try queue.append(events(0..<10))
+            try queue.sync()
+        }
+        let reopened = try DurableQueue(directory: directory.path, maxBytes: 1 << 20, fullAction: .block)
+        #expect(reopened.eventCount == 10)
+        let batch = try #require(try reopened.takeBatch(maxEvents: 100, maxBytes: 1 << 20))
+        #expect(numbers(batch) == Array(0..<10))
+    }
+
     @Test func twoPluginsCannotShareOneQueue() throws {
         let directory = try TemporaryDirectory("otlp-queue")
         defer { directory.remove() }
