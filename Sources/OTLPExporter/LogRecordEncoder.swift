@@ -232,7 +232,7 @@ struct LogRecordEncoder {
     // MARK: Writing fields
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var digits: (UInt64, UInt64) = (0, 0)  // room for 20 digits, written backwards
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64.max's 20 digits, written backwards
         let written = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
             var rest = value
             var index = buffer.count

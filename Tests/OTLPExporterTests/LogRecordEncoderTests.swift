@@ -79,6 +79,15 @@ import Testing
         #expect(found["audit.key"] == nil)
     }
 
+    /// A stamp's numbers are as long as the log writes them (the reader takes up to 19 digits).
+    @Test func aStampWithLongNumbersIsWrittenWhole() throws {
+        let found = attributes(try logRecord("type=USER msg=audit(1234567890123456789.005:9876543210987654321): pid=1 msg='op=x res=success'"))
+        #expect(found["audit.stamp"] == "1234567890123456789.005:9876543210987654321")
+        var text: [UInt8] = []
+        LogRecordEncoder.appendDecimal(UInt64.max, to: &text)
+        #expect(String(decoding: text, as: UTF8.self) == "18446744073709551615")
+    }
+
     @Test func severalKeysAreJoinedAndAKeylessSyscallLeavesTheKeyToALaterRecord() throws {
         // Two rule keys, hex-encoded and joined by 0x01 ("a", "", "bc").
         let joined = attributes(try logRecord("type=SYSCALL msg=audit(1.000:3): syscall=2 key=6101016263"))
