@@ -71,6 +71,9 @@ final class RemoteConnectionHandler: ChannelDuplexHandler {
         if unread == nil || unread!.readableBytes == 0 {
             unread = incoming
         } else if unreadIsJoined {
+            // The bytes already taken go first: a stream whose reads keep ending inside a frame
+            // would otherwise grow this buffer by all it carried.
+            unread!.discardReadBytes()
             unread!.writeBuffer(&incoming)
         } else {
             // A frame split across reads: joined in this connection's own buffer, not by writing
