@@ -13,7 +13,8 @@ import Glibc
 struct CentralServerTests {
     /// A central server's auditd.conf; `local_events = no` is what keeps it off the kernel, so it
     /// is written here and nowhere else.
-    static func startServer(in directory: TemporaryDirectory, port: Int, extra: String = "") throws -> DaemonProcess {
+    static func startServer(in directory: TemporaryDirectory, port: Int, extra: String = "",
+                            removesDirectory: Bool = false) throws -> DaemonProcess {
         let conf = AuditdConf(in: directory, extra: """
             local_events = no
             tcp_listen_port = \(port)
@@ -21,13 +22,25 @@ struct CentralServerTests {
             \(extra)
             """)
         try conf.write(to: directory)
-        let server = try DaemonProcess(directory: directory)
+        let server = try DaemonProcess(directory: directory, removesDirectory: removesDirectory)
         // Listening once it says so (the listener starts before the loop).
         guard eventually(timeout: .seconds(20), { server.diagnostics.contains("listening for audisp-remote clients") }) else {
             _ = server.terminate()
             throw TestClient.Failure(description: "the server did not start listening: \(server.diagnostics)")
         }
         return server
+    }
+
+    /// A central server in a directory of its own (removed with it) on a free port.
+    static func startServer(extra: String = "") throws -> (server: DaemonProcess, port: Int) {
+        let directory = try TemporaryDirectory("swift-auditd-central")
+        let port = try freePort()
+        do {
+            return (try startServer(in: directory, port: port, extra: extra, removesDirectory: true), port)
+        } catch {
+            directory.remove()
+            throw error
+        }
     }
 
     /// A port nobody listens on now (the kernel's pick for a socket closed at once).
@@ -53,11 +66,8 @@ struct CentralServerTests {
     @Test func audispRemoteRecordsAreWrittenVerbatimAndFoundByNode() throws {
         try Requirement.check(AudispRemote.unavailable ?? Requirement.daemonBinary()
             ?? Requirement.executable("/sbin/ausearch", package: "auditd"))
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
         // ENRICHED and a node name of the server's own: neither touches a client's record.
-        let server = try Self.startServer(in: directory, port: port, extra: "log_format = ENRICHED\nname_format = user\nname = central\n")
+        let (server, port) = try Self.startServer(extra: "log_format = ENRICHED\nname_format = user\nname = central\n")
         defer { _ = server.terminate() }
         let sent = AudispRemoteTests.records(300, node: "client1")
         let status = try AudispRemote.withConfiguration(server: "127.0.0.1", port: port) {
@@ -84,11 +94,8 @@ struct CentralServerTests {
             ?? Requirement.executable("/usr/sbin/ip", package: "iproute2"))
         let host = try ClientHost()
         defer { host.remove() }
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
         // auditd's one dual-stack socket on every address: the veth link's included.
-        let server = try Self.startServer(in: directory, port: port)
+        let (server, port) = try Self.startServer()
         defer { _ = server.terminate() }
         let sent = AudispRemoteTests.records(200, node: "client-host")
         let status = try AudispRemote.withConfiguration(server: host.serverAddress, port: port) {
@@ -135,10 +142,7 @@ struct CentralServerTests {
 
     @Test func anAckNeverPrecedesTheWriteAndSyncModesOpenTheLogSynchronously() throws {
         try Requirement.check(Requirement.daemonBinary())
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
-        let server = try Self.startServer(in: directory, port: port, extra: "flush = sync\n")
+        let (server, port) = try Self.startServer(extra: "flush = sync\n")
         defer { _ = server.terminate() }
         // With flush = sync every write is the sync (O_SYNC): the file is so opened.
         let flags = try Self.logDescriptorFlags(pid: server.pid, path: server.directory.appending("log/audit.log"))
@@ -161,10 +165,7 @@ struct CentralServerTests {
     /// in its order.
     @Test func pipelinedFramesAreAckedInOrderAfterTheirWriteAndLoggedInOrder() throws {
         try Requirement.check(Requirement.daemonBinary())
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
-        let server = try Self.startServer(in: directory, port: port, extra: "tcp_max_per_addr = 2\n")
+        let (server, port) = try Self.startServer(extra: "tcp_max_per_addr = 2\n")
         defer { _ = server.terminate() }
         let count = 2000
         let sent = (0..<2).map { client in
@@ -197,10 +198,7 @@ struct CentralServerTests {
 
     @Test func statusListsConnectedClientsWithTheirCounts() throws {
         try Requirement.check(Requirement.daemonBinary())
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
-        let server = try Self.startServer(in: directory, port: port)
+        let (server, port) = try Self.startServer()
         defer { _ = server.terminate() }
         let client = try TestClient(port: port)
         for serial in 1...5 {
@@ -272,10 +270,7 @@ struct CentralServerTests {
 
     @Test func aReloadAppliesNewLimitsWithoutDroppingClientsAndNamesWhatNeedsARestart() throws {
         try Requirement.check(Requirement.daemonBinary())
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
-        let server = try Self.startServer(in: directory, port: port)
+        let (server, port) = try Self.startServer()
         defer { _ = server.terminate() }
         let first = try TestClient(port: port)
         try first.sendRecord("type=USER msg=audit(1733300000.000:1): before=reload", sequenceID: 1)
@@ -285,12 +280,12 @@ struct CentralServerTests {
         #expect(eventually { refused.isClosedByServer() })
 
         let otherPort = try Self.freePort()
-        try AuditdConf(in: directory, extra: """
+        try AuditdConf(in: server.directory, extra: """
             local_events = no
             tcp_listen_port = \(otherPort)
             tcp_max_per_addr = 2
             use_libwrap = no
-            """).write(to: directory)
+            """).write(to: server.directory)
         server.signal(SIGHUP)
         #expect(eventually { server.lines().contains { $0.hasPrefix("type=DAEMON_CONFIG ") && $0.contains("res=success") } })
         #expect(eventually { server.diagnostics.contains("tcp_listen_port changed; it takes effect only at a restart") },
@@ -310,10 +305,7 @@ struct CentralServerTests {
 
     @Test func aSuspendedLogAnswersRemoteLoggingSuspendedAndEveryAckedRecordIsInTheLog() throws {
         try Requirement.check(Requirement.daemonBinary())
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
-        let server = try Self.startServer(in: directory, port: port, extra: "max_log_file = 1\nmax_log_file_action = suspend\n")
+        let (server, port) = try Self.startServer(extra: "max_log_file = 1\nmax_log_file_action = suspend\n")
         defer { _ = server.terminate() }
         let client = try TestClient(port: port)
         let padding = String(repeating: "x", count: 1000)
@@ -336,10 +328,7 @@ struct CentralServerTests {
 
     @Test func withWriteLogsNoRecordsAreAcknowledgedAsAuditdDoes() throws {
         try Requirement.check(Requirement.daemonBinary())
-        let directory = try TemporaryDirectory("swift-auditd-central")
-        defer { directory.remove() }
-        let port = try Self.freePort()
-        let server = try Self.startServer(in: directory, port: port, extra: "write_logs = no\n")
+        let (server, port) = try Self.startServer(extra: "write_logs = no\n")
         defer { _ = server.terminate() }
         let client = try TestClient(port: port)
         try client.sendRecord("type=USER msg=audit(1733300000.000:1): x=1", sequenceID: 1)
