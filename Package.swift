@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "AuditLog", dependencies: ["CAudit", "AuditProtocol", "AuditSystem"], swiftSettings: recordPath),
         // Records grouped into events by stamp (issue 13), for follow and the exporters; off the
         // daemon's record path.
-        .target(name: "AuditEvents", dependencies: ["CAudit"], swiftSettings: recordPath),
+        .target(name: "AuditEvents", dependencies: ["CAudit", "AuditProtocol"], swiftSettings: recordPath),
         // libauparse's field interpreter (ausearch -i's), declared as its uninstalled header does.
         .target(name: "CAuparse", linkerSettings: [.linkedLibrary("auparse")]),
         // Events printed as `ausearch -i` prints them.
@@ -114,7 +114,7 @@ let package = Package(
         .target(
             name: "OTLPExporter",
             dependencies: [
-                "AuditEvents", "CZlib",
+                "AuditEvents", "AuditProtocol", "CZlib",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

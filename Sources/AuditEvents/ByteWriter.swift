@@ -1,3 +1,4 @@
+import AuditProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,6 +53,10 @@ public final class ByteWriter {
 
     @inlinable @inline(__always)
     public func append(_ text: StaticString) { append(text.utf8Start, count: text.utf8CodeUnitCount) }
+
+    /// A number's decimal digits.
+    @inlinable @inline(__always)
+    public func append(decimal value: UInt64) { DecimalDigits.with(value) { append($0.baseAddress!, count: $0.count) } }
 
     @inlinable @inline(__always)
     public func append(_ bytes: UnsafeBufferPointer<UInt8>) {

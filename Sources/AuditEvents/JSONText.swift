@@ -87,16 +87,6 @@ public enum JSONText {
     @inline(__always)
     public static func appendNumber<T: BinaryInteger>(_ value: T, to output: ByteWriter) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
-        var rest = UInt64(value.magnitude)
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            output.append(raw.baseAddress! + (24 - count), count: count)
-        }
+        output.append(decimal: UInt64(value.magnitude))
     }
 }

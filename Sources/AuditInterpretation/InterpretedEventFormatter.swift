@@ -496,23 +496,10 @@ public struct InterpretedEventFormatter {
         output.append(UInt8(ascii: "0") + UInt8(milli / 10 % 10))
         output.append(UInt8(ascii: "0") + UInt8(milli % 10))
         output.append(UInt8(ascii: ":"))
-        appendDecimal(stamp.serial, to: output)
+        output.append(decimal: stamp.serial)
         output.append(") ")
     }
 
-    private func appendDecimal(_ value: UInt64, to output: ByteWriter) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            repeat {
-                raw[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                count += 1
-            } while rest > 0
-            output.append(raw.baseAddress! + (24 - count), count: count)
-        }
-    }
 
     /// Whether the name `name..<end` is `literal`: `strcmp` without a call, most names differing
     /// in their first byte.

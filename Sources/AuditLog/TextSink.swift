@@ -1,3 +1,5 @@
+import AuditProtocol
+
 /// Appends text to memory the caller made big enough: the scratch space enrichment builds a value
 /// in. No checks beyond a debug assertion; the callers bound every value they write.
 struct TextSink {
@@ -41,17 +43,7 @@ struct TextSink {
     }
 
     mutating func append(decimal value: UInt64) {
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes: room for 20 digits
-        var length = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            repeat {
-                scratch[31 - length] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-                length += 1
-            } while rest > 0
-            append(UnsafeRawBufferPointer(rebasing: scratch[(32 - length)...]))
-        }
+        DecimalDigits.with(value) { append($0) }
     }
 }
 

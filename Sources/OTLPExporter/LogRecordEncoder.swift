@@ -1,3 +1,4 @@
+import AuditProtocol
 import AuditEvents
 
 /// Turns an event into one OTLP `LogRecord`, encoded: its body is the event's lines (newline
@@ -232,18 +233,7 @@ struct LogRecordEncoder {
     // MARK: Writing fields
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64.max's 20 digits, written backwards
-        let written = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
-            var rest = value
-            var index = buffer.count
-            repeat {
-                index -= 1
-                buffer[index] = UInt8(truncatingIfNeeded: rest % 10) + 0x30
-                rest /= 10
-            } while rest != 0 && index > 0
-            return index
-        }
-        withUnsafeBytes(of: &digits) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[written...])) }
+        DecimalDigits.with(value) { out.append(contentsOf: $0) }
     }
 
     /// Whether every byte is below 0x80: valid UTF-8 without a look at the sequences (8 at a time).
