@@ -1,3 +1,4 @@
+import CAudit
 import AuditLog
 import AuditProtocol
 import AuditRemote
@@ -87,7 +88,17 @@ enum RemoteRecordType {
         }
         let nameStart = start + type.count
         let nameEnd = line[nameStart...].firstIndex(of: 0x20) ?? line.count
-        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[nameStart..<nameEnd]), as: UTF8.self)
-        return MessageTypeNames.type(named: name) ?? AuditMessageType(rawValue: 0)
+        return messageType(named: UnsafeRawBufferPointer(rebasing: line[nameStart..<nameEnd]))
+    }
+
+    /// libaudit's number for a name, asked with a C string made on the stack: no String per record.
+    private static func messageType(named name: UnsafeRawBufferPointer) -> AuditMessageType {
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        guard name.count < MemoryLayout.size(ofValue: text) else { return AuditMessageType(rawValue: 0) }
+        let number = withUnsafeMutableBytes(of: &text) { bytes in
+            bytes.copyMemory(from: name)  // the rest stays 0: the string's end
+            return CAudit_message_type_number(bytes.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
+        return number >= 0 && number <= Int32(UInt16.max) ? AuditMessageType(UInt16(number)) : AuditMessageType(rawValue: 0)
     }
 }

@@ -18,6 +18,8 @@ struct RemoteRecordTests {
         #expect(Self.type(of: "type=DAEMON_START msg=audit(1.000:1): x") == 1200)
         #expect(Self.type(of: "no type here") == 0)
         #expect(Self.type(of: "type=") == 0)
+        #expect(Self.type(of: "type=PROCTITLE") == 1327, "a name that ends the line")
+        #expect(Self.type(of: "type=\(String(repeating: "A", count: 64)) msg=audit(1.000:1): x") == 0, "a name past any type's length")
     }
 
     @Test func aClientsLineIsWrittenAsSentAndItsOrdinalIsOnDiskAfterTheWrite() throws {
