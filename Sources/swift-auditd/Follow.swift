@@ -60,7 +60,7 @@ struct Follow: ParsableCommand {
             }
             var filter = EventFilter(keys: keys.map { Array($0.utf8) })
             for name in types {
-                guard let number = MessageTypeNames.number(named: name) else {
+                guard let number = MessageTypeLookup.number(named: name) else {
                     throw ControlFailure("--type \(name): not a message type libaudit knows (try SYSCALL, PATH, USER_LOGIN)", status: 2)
                 }
                 filter.types.append(number)
@@ -106,11 +106,6 @@ struct Follow: ParsableCommand {
             if let error = outcome.outputError { throw ControlFailure("cannot write to standard output: \(error)", status: 1) }
         }
     }
-}
-
-/// Type names for the command line.
-enum MessageTypeNames {
-    static func number(named name: String) -> Int32? { MessageTypeLookup.number(named: name) }
 }
 
 /// The swift-auditd whose PID file and state report are in a run directory, if it is running.
