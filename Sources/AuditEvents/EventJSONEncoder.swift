@@ -11,7 +11,7 @@ import CAudit
 /// decoded. Written on bytes, without Foundation; any byte gets through (see `JSONText`).
 public struct EventJSONEncoder {
     private var scratch: [UInt8] = []
-    private let writer = ByteWriter()
+    private let writer = OutputBuffer()
     private var encodedNames = EncodedNameCache()
 
     public init() {}
@@ -28,7 +28,7 @@ public struct EventJSONEncoder {
     }
 
     /// Appends the event's JSON line, newline included.
-    public mutating func encode(_ event: AuditEvent, into output: ByteWriter) {
+    public mutating func encode(_ event: AuditEvent, into output: OutputBuffer) {
         event.bytes.withUnsafeBufferPointer { bytes in
             output.append("{\"stamp\":{\"sec\":")
             JSONText.appendNumber(event.stamp.seconds, to: output)
@@ -59,7 +59,7 @@ public struct EventJSONEncoder {
         }
     }
 
-    private mutating func encode(_ record: AuditEvent.Record, _ bytes: UnsafeBufferPointer<UInt8>, into output: ByteWriter) {
+    private mutating func encode(_ record: AuditEvent.Record, _ bytes: UnsafeBufferPointer<UInt8>, into output: OutputBuffer) {
         output.append("{\"type\":")
         JSONText.appendString(UnsafeBufferPointer(rebasing: bytes[record.typeName]), to: output)
         output.append(",\"fields\":{")

@@ -7,7 +7,7 @@ public enum JSONText {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `bytes` as a JSON string, quotes included.
-    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to output: ByteWriter) {
+    public static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, to output: OutputBuffer) {
         output.append(UInt8(ascii: "\""))
         var index = 0
         let count = bytes.count
@@ -31,16 +31,16 @@ public enum JSONText {
         output.append(UInt8(ascii: "\""))
     }
 
-    public static func appendString(_ bytes: [UInt8], to output: ByteWriter) {
+    public static func appendString(_ bytes: [UInt8], to output: OutputBuffer) {
         bytes.withUnsafeBufferPointer { appendString($0, to: output) }
     }
 
-    public static func appendString(_ text: StaticString, to output: ByteWriter) {
+    public static func appendString(_ text: StaticString, to output: OutputBuffer) {
         appendString(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), to: output)
     }
 
     @inline(__always)
-    static func appendEscape(_ byte: UInt8, to output: ByteWriter) {
+    static func appendEscape(_ byte: UInt8, to output: OutputBuffer) {
         switch byte {
         case UInt8(ascii: "\""): output.append(0x5C); output.append(0x22)
         case UInt8(ascii: "\\"): output.append(0x5C); output.append(0x5C)
@@ -85,7 +85,7 @@ public enum JSONText {
 
     /// Appends a decimal number.
     @inline(__always)
-    public static func appendNumber<T: BinaryInteger>(_ value: T, to output: ByteWriter) {
+    public static func appendNumber<T: BinaryInteger>(_ value: T, to output: OutputBuffer) {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         output.append(decimal: UInt64(value.magnitude))
     }

@@ -3,7 +3,7 @@
 /// Families read: local (unix, with abstract names as `@name`), inet, inet6, netlink; any other
 /// gives its family number. Short addresses say so rather than read past their end.
 enum SocketAddress {
-    static func appendJSON(_ raw: [UInt8], to output: ByteWriter) {
+    static func appendJSON(_ raw: [UInt8], to output: OutputBuffer) {
         guard raw.count >= 2 else {
             output.append("{\"family\":null,\"error\":\"too short\"}")
             return

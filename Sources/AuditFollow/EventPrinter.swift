@@ -22,12 +22,12 @@ final class EventPrinter: @unchecked Sendable {
     private let written = DispatchSemaphore(value: 0)
     private var inFlight = false
     private var batch: [AuditEvent] = []
-    private let text = ByteWriter(capacity: 4 << 20)
+    private let text = OutputBuffer(capacity: 4 << 20)
     private var interpreted: InterpretedEventFormatter?
     /// JSON costs several times what reading and grouping cost, and an event's line depends on that
     /// event alone: a batch is encoded in two halves at once, one encoder and buffer each.
     private var json: [EventJSONEncoder] = []
-    private let secondHalf = ByteWriter(capacity: 4 << 20)
+    private let secondHalf = OutputBuffer(capacity: 4 << 20)
     /// Why a write failed (the worker's errno, which the caller's thread cannot see).
     private var writeError: Errno?
 

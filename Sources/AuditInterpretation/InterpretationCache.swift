@@ -87,7 +87,7 @@ struct InterpretationCache {
     /// Mutating though it changes nothing, here and in `withValue`: called on a formatter's stored
     /// cache, a non-mutating method is handed a copy, and its arrays retained and released each call.
     @inline(__always)
-    mutating func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: ByteWriter) -> Bool {
+    mutating func append(_ key: UnsafeRawBufferPointer, hash: UInt64, to output: OutputBuffer) -> Bool {
         var index = Int(truncatingIfNeeded: hash) & mask
         while true {
             let slot = slots[index]

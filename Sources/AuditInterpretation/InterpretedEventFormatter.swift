@@ -30,18 +30,18 @@ public struct InterpretedEventFormatter {
     private var cachedSecond: Int64 = .min
     private var cachedTime: [UInt8] = []
     private var cache = InterpretationCache(capacity: 1 << 14)
-    private let keyWriter = ByteWriter(capacity: 1 << 14)
-    private var writer = ByteWriter()
+    private let keyWriter = OutputBuffer(capacity: 1 << 14)
+    private var writer = OutputBuffer()
     private var fieldTypes = FieldTypeCache()
     /// The current record's ENRICHED part, names lower-cased, and where each name and value is.
-    private let enrichment = ByteWriter(capacity: 1 << 12)
+    private let enrichment = OutputBuffer(capacity: 1 << 12)
     /// `enrichment.base` once it is loaded: read per field without touching the class.
     private var enrichmentBytes: UnsafeMutablePointer<UInt8>?
     private var enrichedNames: [(name: Range<Int>, value: Range<Int>)] = []
     private var currentInterp: UnsafeMutablePointer<CChar>?
     private var memo = InterpretedRecordMemo()
     /// The event's stamp as printed (`appendTime`), made once per event.
-    private let timeText = ByteWriter(capacity: 64)
+    private let timeText = OutputBuffer(capacity: 64)
     /// Where the walk printed the time (nil when it did not get that far), and whether a field was
     /// read against `a0`/`a1`: what `memo` needs to remember a record.
     private var printedTime: Range<Int>?
@@ -67,7 +67,7 @@ public struct InterpretedEventFormatter {
     }
 
     /// Appends the text ausearch -i prints for `event` to `output`.
-    public mutating func format(_ event: AuditEvent, into output: ByteWriter) {
+    public mutating func format(_ event: AuditEvent, into output: OutputBuffer) {
         output.append("----\n")
         guard let last = event.records.last else { return }
         timeText.removeAll()
@@ -79,7 +79,7 @@ public struct InterpretedEventFormatter {
         for record in event.records.reversed() { format(record, of: event, into: output) }
     }
 
-    private mutating func format(_ record: AuditEvent.Record, of event: AuditEvent, into output: ByteWriter) {
+    private mutating func format(_ record: AuditEvent.Record, of event: AuditEvent, into output: OutputBuffer) {
         // ausearch's lnode: the line cut at the 0x1D (message) and what follows it (interp).
         let messageEnd = record.enrichment.map { $0.lowerBound - 1 } ?? record.line.upperBound
         let messageLength = messageEnd - record.line.lowerBound
@@ -139,7 +139,7 @@ public struct InterpretedEventFormatter {
     /// to libauparse are C strings, but finds and copies everything by the lengths it knows.
     private mutating func formatMessage(
         _ message: UnsafeMutablePointer<UInt8>, length end: Int, interp: (start: UnsafeMutablePointer<UInt8>, length: Int)?,
-        type: Int32, event: AuditEvent, into output: ByteWriter
+        type: Int32, event: AuditEvent, into output: OutputBuffer
     ) {
         // ausearch reads a0 and a1 off the SYSCALL record before it prints anything (parse_syscall).
         if type == Self.syscallType { (a0, a1) = Self.firstArguments(Self.mutableCString(message)) }
@@ -257,7 +257,7 @@ public struct InterpretedEventFormatter {
     private mutating func interpret(
         name start: UnsafeMutablePointer<UInt8>, nameEnd: UnsafeMutablePointer<UInt8>,
         value: UnsafeMutablePointer<UInt8>, valueEnd end: UnsafeMutablePointer<UInt8>, comma: Bool, recordType: Int32,
-        machine: inout Int32, syscall: inout Int32, into output: ByteWriter
+        machine: inout Int32, syscall: inout Int32, into output: OutputBuffer
     ) {
         var name = start
         while name.pointee == 0x20 || name.pointee == UInt8(ascii: "(") { name += 1 }
@@ -343,7 +343,7 @@ public struct InterpretedEventFormatter {
     /// the record has one (and it is not `unknown-…`), else on the type, name and value, the
     /// machine and system call, and for a0–a3 on the system call's first two arguments.
     private mutating func appendInterpretation(
-        type: Int32, data: inout CAuparse_idata, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into output: ByteWriter
+        type: Int32, data: inout CAuparse_idata, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, into output: OutputBuffer
     ) {
         let key = keyWriter
         key.removeAll()
@@ -476,7 +476,7 @@ public struct InterpretedEventFormatter {
     }
 
     /// `%x %T` of the stamp's second in local time, then `.MMM:SERIAL) `.
-    private mutating func appendTime(_ stamp: EventStamp, to output: ByteWriter) {
+    private mutating func appendTime(_ stamp: EventStamp, to output: OutputBuffer) {
         if stamp.seconds != cachedSecond {
             cachedSecond = stamp.seconds
             var seconds = time_t(stamp.seconds)
@@ -513,7 +513,7 @@ public struct InterpretedEventFormatter {
 
     /// ausearch's `safe_print_string` in its default (tty) escape mode: a control character
     /// (below 32) as a backslash and three octal digits, everything else as is.
-    private func appendSafe(_ start: UnsafePointer<UInt8>, to end: UnsafePointer<UInt8>, into output: ByteWriter) {
+    private func appendSafe(_ start: UnsafePointer<UInt8>, to end: UnsafePointer<UInt8>, into output: OutputBuffer) {
         var text = start
         while text < end {
             let byte = text.pointee

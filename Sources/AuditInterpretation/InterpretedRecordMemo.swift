@@ -19,8 +19,8 @@ import Glibc
 /// Bounded as `InterpretationCache` is: everything is forgotten when it fills.
 struct InterpretedRecordMemo {
     private var cache = InterpretationCache(capacity: 1 << 15, arenaLimit: 16 << 20)
-    private let key = ByteWriter(capacity: 1 << 12)
-    private let value = ByteWriter(capacity: 1 << 12)
+    private let key = OutputBuffer(capacity: 1 << 12)
+    private let value = OutputBuffer(capacity: 1 << 12)
     /// The key and hash of the last `print` that missed, for `remember`.
     private var pendingHash: UInt64 = 0
 
@@ -68,7 +68,7 @@ struct InterpretedRecordMemo {
     /// calls `remember`).
     mutating func print(
         _ line: UnsafeBufferPointer<UInt8>, stamp: (open: Int, close: Int), arguments: inout (UInt64, UInt64),
-        time: UnsafeRawBufferPointer, into output: ByteWriter
+        time: UnsafeRawBufferPointer, into output: OutputBuffer
     ) -> Bool {
         key.removeAll()
         key.append(UnsafeBufferPointer(rebasing: line[0...stamp.open]))

@@ -6,7 +6,7 @@ import Glibc
 /// A growable byte buffer written through a pointer: the formatters append a few bytes at a time,
 /// dozens of times per record, and an array's uniqueness and capacity checks on each append cost
 /// more than the bytes themselves. Owned by one formatter; freed with it.
-public final class ByteWriter {
+public final class OutputBuffer {
     /// Stored under other names so that the appends below can be inlined into the formatters of
     /// other modules, which call them per field.
     @usableFromInline var storage: UnsafeMutablePointer<UInt8>
